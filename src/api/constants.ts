@@ -1,0 +1,74 @@
+/** Identity of the CheckpointShare API; the CRD in crds/ must agree (test/unit/api-constants.test.ts). */
+export const GROUP = 'checkpointshare.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'CheckpointShare';
+export const LIST_KIND = 'CheckpointShareList';
+export const PLURAL = 'checkpointshares';
+export const SINGULAR = 'checkpointshare';
+export const SHORT_NAME = 'cps';
+export const CRD_NAME = `${PLURAL}.${GROUP}`;
+
+/** Held on every object that may have grants, so deletion waits for revocation. */
+export const FINALIZER = `${GROUP}/revoke`;
+/** The field manager named on every write the operator makes. */
+export const FIELD_MANAGER = 'checkpoint-share-operator';
+/** The component that Events are reported by. */
+export const EVENT_SOURCE = 'checkpoint-share-operator';
+
+export const MODES = ['Managed', 'Authoritative'] as const;
+export const DELETION_POLICIES = ['Revoke', 'Orphan'] as const;
+export const DEFAULT_MODE = 'Managed';
+export const DEFAULT_DELETION_POLICY = 'Revoke';
+export const MAX_PROJECT_IDS = 1000;
+
+export const ConditionType = {
+  Ready: 'Ready',
+  Reconciling: 'Reconciling',
+  Stalled: 'Stalled',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Condition reasons, PascalCase as kstatus and kubectl expect. */
+export const ConditionReason = {
+  Converged: 'Converged',
+  Progressing: 'Progressing',
+  Retrying: 'Retrying',
+  Suspended: 'Suspended',
+  Deleting: 'Deleting',
+  Unauthorized: 'Unauthorized',
+  Forbidden: 'Forbidden',
+  CheckpointNotFound: 'CheckpointNotFound',
+  InvalidProject: 'InvalidProject',
+  OwningProject: 'OwningProject',
+  BadResponse: 'BadResponse',
+} as const;
+export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
+
+/** Event reasons as DESIGN.md names them. */
+export const EventReason = {
+  Granted: 'Granted',
+  Revoked: 'Revoked',
+  Adopted: 'Adopted',
+  GrantFailed: 'GrantFailed',
+  RevokeFailed: 'RevokeFailed',
+  Unauthorized: 'Unauthorized',
+  CheckpointNotFound: 'CheckpointNotFound',
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];
+
+export const WARNING_EVENT_REASONS: ReadonlySet<EventReason> = new Set([
+  EventReason.GrantFailed,
+  EventReason.RevokeFailed,
+  EventReason.Unauthorized,
+  EventReason.CheckpointNotFound,
+]);
+
+/** Printer columns as the CRD declares them, in order. */
+export const PRINTER_COLUMNS = [
+  { name: 'Checkpoint', jsonPath: '.spec.checkpoint' },
+  { name: 'Granted', jsonPath: '.status.grantedCount' },
+  { name: 'Desired', jsonPath: '.status.desiredCount' },
+  { name: 'Ready', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Age', jsonPath: '.metadata.creationTimestamp' },
+] as const;

@@ -1,0 +1,269 @@
+/**
+ * A validator for Kubernetes structural schemas (the openAPIV3Schema of a CRD), doing what the
+ * API server does on create and update: apply defaults, prune or report unknown fields, check
+ * types, patterns, enums, bounds and list-type uniqueness, and report each problem with the
+ * field path and the wording of k8s.io/apimachinery's field errors, so messages read the same
+ * here, in the local stand-in and against a real cluster.
+ */
+
+export interface StructuralSchema {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  properties?: Record<string, StructuralSchema>;
+  required?: string[];
+  items?: StructuralSchema;
+  pattern?: string;
+  enum?: unknown[];
+  default?: unknown;
+  format?: string;
+  maxItems?: number;
+  minItems?: number;
+  maxLength?: number;
+  minLength?: number;
+  minimum?: number;
+  maximum?: number;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+}
+
+export type FieldErrorType =
+  | 'FieldValueRequired'
+  | 'FieldValueInvalid'
+  | 'FieldValueNotSupported'
+  | 'FieldValueDuplicate'
+  | 'FieldValueTooMany'
+  | 'FieldValueTooLong'
+  | 'FieldValueTypeInvalid'
+  | 'FieldValueUnknown';
+
+export interface FieldError {
+  /** The path as Kubernetes prints it: spec.projectIds[1]. */
+  field: string;
+  type: FieldErrorType;
+  /** The full message, field path first. */
+  message: string;
+}
+
+/** What the API server does with fields the schema does not declare (its fieldValidation). */
+export type UnknownFieldPolicy = 'Strict' | 'Warn' | 'Ignore';
+
+export interface SchemaValidation {
+  /** A defaulted, pruned deep copy of the input. */
+  value: unknown;
+  errors: FieldError[];
+  /** Paths of fields that were pruned (reported as errors too under Strict). */
+  unknownFields: string[];
+}
+
+/** Paths whose content the schema leaves to someone else (metadata is validated by the server). */
+const OPAQUE_OBJECTS = new Set(['metadata']);
+
+export function validateStructural(
+  schema: StructuralSchema,
+  input: unknown,
+  unknownFields: UnknownFieldPolicy = 'Strict',
+): SchemaValidation {
+  const errors: FieldError[] = [];
+  const pruned: string[] = [];
+  const value = walk(schema, structuredClone(input), '', errors, pruned);
+  if (unknownFields === 'Strict') {
+    for (const field of pruned) {
+      errors.push({
+        field,
+        type: 'FieldValueUnknown',
+        message: `${field}: Unknown field: field not declared in schema`,
+      });
+    }
+  }
+  return { value, errors, unknownFields: pruned };
+}
+
+function walk(
+  schema: StructuralSchema,
+  value: unknown,
+  path: string,
+  errors: FieldError[],
+  pruned: string[],
+): unknown {
+  if (value === null || value === undefined) return value;
+  const problem = typeProblem(schema, value);
+  if (problem) {
+    errors.push(invalidType(path, schema.type ?? 'object', value));
+    return value;
+  }
+  if (schema.enum && !schema.enum.some((allowed) => allowed === value)) {
+    const supported = schema.enum.map((v) => JSON.stringify(v)).join(', ');
+    errors.push({
+      field: path,
+      type: 'FieldValueNotSupported',
+      message: `${path}: Unsupported value: ${JSON.stringify(value)}: supported values: ${supported}`,
+    });
+  }
+  if (typeof value === 'string') checkString(schema, value, path, errors);
+  if (typeof value === 'number') checkNumber(schema, value, path, errors);
+  if (Array.isArray(value)) return walkArray(schema, value, path, errors, pruned);
+  if (isRecord(value)) return walkObject(schema, value, path, errors, pruned);
+  return value;
+}
+
+function walkObject(
+  schema: StructuralSchema,
+  value: Record<string, unknown>,
+  path: string,
+  errors: FieldError[],
+  pruned: string[],
+): Record<string, unknown> {
+  if (OPAQUE_OBJECTS.has(path) || schema['x-kubernetes-preserve-unknown-fields']) return value;
+  const properties = schema.properties ?? {};
+  for (const [name, child] of Object.entries(properties)) {
+    if ((value[name] === undefined || value[name] === null) && child.default !== undefined) {
+      value[name] = structuredClone(child.default);
+    }
+  }
+  for (const name of schema.required ?? []) {
+    if (value[name] === undefined || value[name] === null) {
+      const field = join(path, name);
+      errors.push({ field, type: 'FieldValueRequired', message: `${field}: Required value` });
+    }
+  }
+  for (const name of Object.keys(value)) {
+    const child = properties[name];
+    const field = join(path, name);
+    if (!child) {
+      pruned.push(field);
+      delete value[name];
+      continue;
+    }
+    value[name] = walk(child, value[name], field, errors, pruned);
+  }
+  return value;
+}
+
+function walkArray(
+  schema: StructuralSchema,
+  value: unknown[],
+  path: string,
+  errors: FieldError[],
+  pruned: string[],
+): unknown[] {
+  if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+    errors.push({
+      field: path,
+      type: 'FieldValueTooMany',
+      message: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items`,
+    });
+  }
+  if (schema.minItems !== undefined && value.length < schema.minItems) {
+    errors.push({
+      field: path,
+      type: 'FieldValueInvalid',
+      message: `${path}: Invalid value: ${value.length}: ${path} in body should have at least ${schema.minItems} items`,
+    });
+  }
+  const items = schema.items;
+  const out = items ? value.map((item, i) => walk(items, item, `${path}[${i}]`, errors, pruned)) : value;
+  const listType = schema['x-kubernetes-list-type'];
+  if (listType === 'set') checkSetUnique(out, path, errors);
+  if (listType === 'map') checkMapKeysUnique(out, schema['x-kubernetes-list-map-keys'] ?? [], path, errors);
+  return out;
+}
+
+function checkSetUnique(list: unknown[], path: string, errors: FieldError[]): void {
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    const key = JSON.stringify(item);
+    if (seen.has(key)) {
+      const field = `${path}[${i}]`;
+      errors.push({ field, type: 'FieldValueDuplicate', message: `${field}: Duplicate value: ${key}` });
+    }
+    seen.add(key);
+  });
+}
+
+function checkMapKeysUnique(list: unknown[], keys: string[], path: string, errors: FieldError[]): void {
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    if (!isRecord(item)) return;
+    const key = JSON.stringify(Object.fromEntries(keys.map((k) => [k, item[k]])));
+    if (seen.has(key)) {
+      const field = `${path}[${i}]`;
+      errors.push({ field, type: 'FieldValueDuplicate', message: `${field}: Duplicate value: ${key}` });
+    }
+    seen.add(key);
+  });
+}
+
+function checkString(schema: StructuralSchema, value: string, path: string, errors: FieldError[]): void {
+  if (schema.maxLength !== undefined && value.length > schema.maxLength) {
+    errors.push({
+      field: path,
+      type: 'FieldValueTooLong',
+      message: `${path}: Too long: may not be more than ${schema.maxLength} bytes`,
+    });
+  }
+  if (schema.minLength !== undefined && value.length < schema.minLength) {
+    errors.push(invalid(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
+  }
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) {
+    errors.push(invalid(path, value, `${path} in body should match '${schema.pattern}'`));
+  }
+  if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) {
+    errors.push(invalid(path, value, `${path} in body must be of type date-time: ${JSON.stringify(value)}`));
+  }
+}
+
+function checkNumber(schema: StructuralSchema, value: number, path: string, errors: FieldError[]): void {
+  if (schema.minimum !== undefined && value < schema.minimum) {
+    errors.push(invalid(path, value, `${path} in body should be greater than or equal to ${schema.minimum}`));
+  }
+  if (schema.maximum !== undefined && value > schema.maximum) {
+    errors.push(invalid(path, value, `${path} in body should be less than or equal to ${schema.maximum}`));
+  }
+}
+
+function typeProblem(schema: StructuralSchema, value: unknown): boolean {
+  switch (schema.type) {
+    case undefined:
+      return false;
+    case 'object':
+      return !isRecord(value);
+    case 'array':
+      return !Array.isArray(value);
+    case 'string':
+      return typeof value !== 'string';
+    case 'boolean':
+      return typeof value !== 'boolean';
+    case 'integer':
+      return typeof value !== 'number' || !Number.isInteger(value);
+    case 'number':
+      return typeof value !== 'number';
+    default:
+      return true;
+  }
+}
+
+function invalidType(path: string, expected: string, value: unknown): FieldError {
+  const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  return invalid(
+    path,
+    actual,
+    `${path || 'body'} in body must be of type ${expected}: ${JSON.stringify(actual)}`,
+  );
+}
+
+function invalid(path: string, value: unknown, detail: string): FieldError {
+  return {
+    field: path,
+    type: 'FieldValueInvalid',
+    message: `${path}: Invalid value: ${JSON.stringify(value)}: ${detail}`,
+  };
+}
+
+function join(path: string, name: string): string {
+  return path === '' ? name : `${path}.${name}`;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  API_VERSION,
+  CRD_NAME,
+  DEFAULT_DELETION_POLICY,
+  DEFAULT_MODE,
+  DELETION_POLICIES,
+  GROUP,
+  KIND,
+  LIST_KIND,
+  MAX_PROJECT_IDS,
+  MODES,
+  PLURAL,
+  PRINTER_COLUMNS,
+  SHORT_NAME,
+  SINGULAR,
+  VERSION,
+} from '../../src/api/constants.js';
+import { loadCrd, storageVersion } from '../../src/api/crd.js';
+import type { StructuralSchema } from '../../src/api/structural-schema.js';
+
+const crd = loadCrd();
+const version = storageVersion(crd);
+const root = version.schema.openAPIV3Schema;
+const spec = root.properties?.spec as StructuralSchema;
+const status = root.properties?.status as StructuralSchema;
+
+function field(schema: StructuralSchema, name: string): StructuralSchema {
+  const child = schema.properties?.[name];
+  if (!child) throw new Error(`schema has no field ${name}`);
+  return child;
+}
+
+function everyField(schema: StructuralSchema, path: string): [string, StructuralSchema][] {
+  const out: [string, StructuralSchema][] = [];
+  for (const [name, child] of Object.entries(schema.properties ?? {})) {
+    out.push([`${path}.${name}`, child]);
+    out.push(...everyField(child, `${path}.${name}`));
+  }
+  if (schema.items) out.push(...everyField(schema.items, `${path}[]`));
+  return out;
+}
+
+describe('the CRD in crds/ and the constants in src/api agree', () => {
+  it.each([
+    { reason: 'group', actual: crd.spec.group, expected: GROUP },
+    { reason: 'kind', actual: crd.spec.names.kind, expected: KIND },
+    { reason: 'list kind', actual: crd.spec.names.listKind, expected: LIST_KIND },
+    { reason: 'plural', actual: crd.spec.names.plural, expected: PLURAL },
+    { reason: 'singular', actual: crd.spec.names.singular, expected: SINGULAR },
+    { reason: 'short name', actual: crd.spec.names.shortNames, expected: [SHORT_NAME] },
+    { reason: 'CRD name', actual: crd.metadata.name, expected: CRD_NAME },
+    { reason: 'storage version', actual: version.name, expected: VERSION },
+    { reason: 'apiVersion', actual: `${crd.spec.group}/${version.name}`, expected: API_VERSION },
+    { reason: 'scope', actual: crd.spec.scope, expected: 'Namespaced' },
+    { reason: 'served', actual: version.served, expected: true },
+    { reason: 'status subresource', actual: version.subresources?.status, expected: {} },
+    { reason: 'modes', actual: field(spec, 'mode').enum, expected: [...MODES] },
+    { reason: 'default mode', actual: field(spec, 'mode').default, expected: DEFAULT_MODE },
+    {
+      reason: 'deletion policies',
+      actual: field(spec, 'deletionPolicy').enum,
+      expected: [...DELETION_POLICIES],
+    },
+    {
+      reason: 'default deletion policy',
+      actual: field(spec, 'deletionPolicy').default,
+      expected: DEFAULT_DELETION_POLICY,
+    },
+    { reason: 'suspend default', actual: field(spec, 'suspend').default, expected: false },
+    {
+      reason: 'projectIds is a set',
+      actual: field(spec, 'projectIds')['x-kubernetes-list-type'],
+      expected: 'set',
+    },
+    { reason: 'projectIds bound', actual: field(spec, 'projectIds').maxItems, expected: MAX_PROJECT_IDS },
+    {
+      reason: 'project id pattern',
+      actual: field(spec, 'projectIds').items?.pattern,
+      expected: '^proj_[A-Za-z0-9]+$',
+    },
+    { reason: 'checkpoint required', actual: spec.required, expected: ['checkpoint'] },
+    {
+      reason: 'printer columns',
+      actual: version.additionalPrinterColumns?.map((c) => ({ name: c.name, jsonPath: c.jsonPath })),
+      expected: PRINTER_COLUMNS.map((c) => ({ ...c })),
+    },
+  ])('$reason', ({ actual, expected }) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it('declares every status field DESIGN.md names', () => {
+    expect(Object.keys(status.properties ?? {}).sort()).toEqual(
+      [
+        'checkpoint',
+        'conditions',
+        'desiredCount',
+        'failures',
+        'grantedCount',
+        'grants',
+        'managedProjects',
+        'observedGeneration',
+      ].sort(),
+    );
+    expect(Object.keys(field(status, 'grants').items?.properties ?? {})).toEqual([
+      'projectId',
+      'permissionId',
+      'createdAt',
+    ]);
+    expect(Object.keys(field(status, 'failures').items?.properties ?? {})).toEqual([
+      'projectId',
+      'reason',
+      'message',
+    ]);
+  });
+
+  it('gives every spec and status field a description, so kubectl explain teaches it', () => {
+    const missing = [...everyField(spec, 'spec'), ...everyField(status, 'status')]
+      .filter(([, schema]) => !schema.description)
+      .map(([path]) => path);
+    expect(missing).toEqual([]);
+  });
+
+  it.each([
+    { reason: 'a named checkpoint', checkpoint: 'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd', ok: true },
+    {
+      reason: 'a step checkpoint',
+      checkpoint: 'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd:ckpt-step-1000',
+      ok: true,
+    },
+    { reason: 'no suffix', checkpoint: 'ft:gpt-4o-mini-2024-07-18:acme::B7R9VjQd', ok: true },
+    { reason: 'a legacy id', checkpoint: 'ft-AF1WoRqd3aJAHsqc9NY7iL8F', ok: true },
+    { reason: 'a base model', checkpoint: 'gpt-4o-mini', ok: false },
+    { reason: 'a bad step', checkpoint: 'ft:gpt-4o:acme:x:abc:ckpt-step-x', ok: false },
+    { reason: 'a suffix over 64 characters', checkpoint: `ft:gpt-4o:acme:${'a'.repeat(65)}:abc`, ok: false },
+    { reason: 'trailing text', checkpoint: 'ft-abc/../x', ok: false },
+  ])('the checkpoint pattern accepts $reason: $ok', ({ checkpoint, ok }) => {
+    const pattern = new RegExp(field(spec, 'checkpoint').pattern ?? '');
+    expect(pattern.test(checkpoint)).toBe(ok);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Error kinds for every OpenAI failure, decided once at the client boundary. The controller's
+ * error policy maps each kind to a condition, an event and a backoff; nothing else looks at
+ * HTTP details. Messages never contain the admin key.
+ */
+
+export type Operation = 'list' | 'grant' | 'revoke';
+
+export interface ErrorContext {
+  operation: Operation;
+  checkpoint: string;
+  /** OpenAI's x-request-id, when the server sent one. */
+  requestId?: string;
+  /** HTTP status, when there was a response. */
+  status?: number;
+}
+
+export abstract class OpenAIPermissionError extends Error {
+  abstract readonly transient: boolean;
+  readonly operation: Operation;
+  readonly checkpoint: string;
+  readonly requestId: string | undefined;
+  readonly status: number | undefined;
+
+  constructor(message: string, context: ErrorContext) {
+    super(message);
+    this.name = new.target.name;
+    this.operation = context.operation;
+    this.checkpoint = context.checkpoint;
+    this.requestId = context.requestId;
+    this.status = context.status;
+  }
+}
+
+/** 429, 408, 409, 5xx, connection reset, timeout: worth retrying, after retryAfterMs if set. */
+export class TransientError extends OpenAIPermissionError {
+  readonly transient = true;
+  /** The server's requested delay (retry-after-ms or retry-after), however long. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, context: ErrorContext & { retryAfterMs?: number }) {
+    super(message, context);
+    this.retryAfterMs = context.retryAfterMs;
+  }
+}
+
+export type TerminalReason =
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'CheckpointNotFound'
+  | 'InvalidProject'
+  | 'OwningProject'
+  | 'BadResponse';
+
+/** Retrying will not help until a human changes something (key, checkpoint, project list). */
+export class TerminalError extends OpenAIPermissionError {
+  readonly transient = false;
+  readonly reason: TerminalReason;
+  /** The project the error is about, when OpenAI's message names one. */
+  readonly projectId: string | undefined;
+
+  constructor(message: string, context: ErrorContext & { reason: TerminalReason; projectId?: string }) {
+    super(message, context);
+    this.reason = context.reason;
+    this.projectId = context.projectId;
+  }
+}

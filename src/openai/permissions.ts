@@ -1,0 +1,39 @@
+/**
+ * The one interface the operator uses to talk to OpenAI about checkpoint permissions.
+ * Implementations classify every failure into the kinds of ./errors.ts at this boundary, so
+ * nothing above it inspects HTTP statuses or SDK error classes.
+ */
+
+export interface Permission {
+  /** cp_... */
+  id: string;
+  projectId: string;
+  /** Unix seconds, as OpenAI returns it. */
+  createdAt: number;
+}
+
+export interface GrantFailure {
+  projectId: string;
+  /** InvalidProject or OwningProject. */
+  reason: 'InvalidProject' | 'OwningProject';
+  message: string;
+}
+
+export interface GrantResult {
+  granted: Permission[];
+  /** Projects that can never be granted as things stand (terminal, per project). */
+  failed: GrantFailure[];
+}
+
+export interface PermissionsApi {
+  /** Every permission on the checkpoint, every page followed. Never mutates. */
+  list(checkpoint: string): Promise<Permission[]>;
+  /**
+   * Grants the projects in one create call, splitting the batch only to isolate projects OpenAI
+   * rejects with a 400. Never resends a create blindly: on a transient failure it throws, and
+   * the caller lists again before granting what is still missing.
+   */
+  grant(checkpoint: string, projectIds: readonly string[]): Promise<GrantResult>;
+  /** Revokes one permission; one that is already gone (404) counts as revoked. */
+  revoke(checkpoint: string, permissionId: string): Promise<void>;
+}

@@ -1,0 +1,133 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { redactSecrets } from '../observability/logger.js';
+import {
+  type ErrorContext,
+  OpenAIPermissionError,
+  TerminalError,
+  type TerminalReason,
+  TransientError,
+} from './errors.js';
+import { BodyShapeError } from './response-body.js';
+import { parseRetryAfter } from './retry-after.js';
+
+const PROJECT_ID = /\bproj_[A-Za-z0-9]+/;
+const OWNING_PROJECT = /owning project/i;
+const MAX_DETAIL = 300;
+
+/** Statuses that say "not now" rather than "never": the request may succeed if sent again. */
+function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * OpenAI's own message when the body was its JSON error, else the raw text: a gateway's HTML
+ * page is reduced to its words so a condition message stays readable.
+ */
+function detailOf(error: APIError): string {
+  const body = error.error as { message?: unknown } | undefined;
+  const text =
+    typeof body?.message === 'string'
+      ? body.message
+      : error.message
+          .replace(/^\d{3}\s+/, '')
+          .replace(/<[^>]*>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim();
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
+
+function headline(context: ErrorContext, what: string): string {
+  return `OpenAI ${context.operation} on ${context.checkpoint}: ${what}`;
+}
+
+function terminal(
+  what: string,
+  context: ErrorContext,
+  reason: TerminalReason,
+  projectId?: string,
+): TerminalError {
+  return new TerminalError(redactSecrets(headline(context, what)), {
+    ...context,
+    reason,
+    ...(projectId === undefined ? {} : { projectId }),
+  });
+}
+
+function transient(what: string, context: ErrorContext, retryAfterMs?: number): TransientError {
+  return new TransientError(redactSecrets(headline(context, what)), {
+    ...context,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
+}
+
+function fromStatus(
+  error: APIError,
+  status: number,
+  context: ErrorContext,
+  now: number,
+): OpenAIPermissionError {
+  const detail = detailOf(error);
+  const what = `${status} ${detail}`;
+  if (isTransientStatus(status)) {
+    // A 5xx stays transient whatever its body (an HTML 502 page from a load balancer included):
+    // the status already says the failure was upstream and momentary, and nothing was read as
+    // a success. BadResponse is kept for 2xx answers whose body breaks the contract.
+    return transient(what, context, parseRetryAfter(error.headers, now));
+  }
+  switch (status) {
+    case 401:
+      return terminal(what, context, 'Unauthorized');
+    case 403:
+      return terminal(what, context, 'Forbidden');
+    case 404:
+      return terminal(what, context, 'CheckpointNotFound');
+    case 400:
+      if (context.operation === 'grant') {
+        const projectId = PROJECT_ID.exec(detail)?.[0];
+        return terminal(
+          what,
+          context,
+          OWNING_PROJECT.test(detail) ? 'OwningProject' : 'InvalidProject',
+          projectId,
+        );
+      }
+      // A 400 on list or delete means the operator sent something the API does not accept: no
+      // project is to blame and resending it cannot help, so it needs a human like a bad answer.
+      return terminal(what, context, 'BadResponse');
+    default:
+      return terminal(what, context, 'BadResponse');
+  }
+}
+
+/**
+ * Turns anything an OpenAI call can throw into one of the kinds of ./errors.ts, once, at the
+ * client boundary. `context` carries the request id and status when the HTTP exchange itself
+ * succeeded (a 2xx whose body was unusable). Messages are scrubbed of anything key-shaped.
+ */
+export function classifyError(
+  error: unknown,
+  context: ErrorContext,
+  now: number = Date.now(),
+): OpenAIPermissionError {
+  if (error instanceof OpenAIPermissionError) return error;
+  if (error instanceof APIConnectionTimeoutError) return transient('request timed out', context);
+  if (error instanceof APIUserAbortError) return transient('request aborted', context);
+  if (error instanceof APIConnectionError) return transient(`connection failed: ${error.message}`, context);
+  if (error instanceof APIError) {
+    const requestId = error.requestID ?? undefined;
+    const withResponse: ErrorContext = {
+      ...context,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(error.status === undefined ? {} : { status: error.status }),
+    };
+    if (error.status === undefined) return transient(`request failed: ${error.message}`, withResponse);
+    return fromStatus(error, error.status, withResponse, now);
+  }
+  if (error instanceof BodyShapeError) return terminal(error.message, context, 'BadResponse');
+  if (error instanceof SyntaxError)
+    return terminal(`response body is not JSON: ${error.message}`, context, 'BadResponse');
+  // What is left is the network failing under the SDK (a body cut off mid-read, a socket error
+  // surfaced late): worth another try, and the controller's backoff keeps it from looping hot.
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return transient(`request failed: ${message}`, context);
+}

@@ -1,0 +1,55 @@
+import type { Permission } from './permissions.js';
+
+/**
+ * A 2xx body that is not what the contract promises. Raised here and turned into a BadResponse
+ * by ./classify.ts: acting on a success we misread could create duplicates or miss a grant.
+ */
+export class BodyShapeError extends Error {
+  constructor(detail: string) {
+    super(`unexpected response body: ${detail}`);
+    this.name = 'BodyShapeError';
+  }
+}
+
+export interface PermissionPage {
+  permissions: Permission[];
+  hasMore: boolean;
+  lastId: string | undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toPermission(item: unknown, index: number): Permission {
+  if (
+    !isRecord(item) ||
+    typeof item.id !== 'string' ||
+    item.id === '' ||
+    typeof item.project_id !== 'string' ||
+    typeof item.created_at !== 'number'
+  ) {
+    throw new BodyShapeError(`data[${index}] is not a checkpoint.permission`);
+  }
+  return { id: item.id, projectId: item.project_id, createdAt: item.created_at };
+}
+
+/**
+ * A list or create page. The SDK's page classes default a missing `data` to [] and a missing
+ * `has_more` to false, which would make a broken answer read as "no permissions"; this does not.
+ */
+export function decodePermissionPage(body: unknown, options: { paged: boolean }): PermissionPage {
+  if (!isRecord(body) || !Array.isArray(body.data)) throw new BodyShapeError('no data array');
+  const permissions = body.data.map(toPermission);
+  if (!options.paged) return { permissions, hasMore: false, lastId: undefined };
+  if (typeof body.has_more !== 'boolean') throw new BodyShapeError('has_more is not a boolean');
+  const lastId = typeof body.last_id === 'string' && body.last_id !== '' ? body.last_id : undefined;
+  if (body.has_more && lastId === undefined) throw new BodyShapeError('has_more without a last_id cursor');
+  return { permissions, hasMore: body.has_more, lastId };
+}
+
+export function decodeDeleted(body: unknown, permissionId: string): void {
+  if (!isRecord(body) || body.deleted !== true) {
+    throw new BodyShapeError(`delete of ${permissionId} did not answer deleted: true`);
+  }
+}

@@ -1,0 +1,81 @@
+import pRetry, { AbortError } from 'p-retry';
+import { TransientError } from './errors.js';
+
+export interface RetryOptions {
+  /** Tries in all for an idempotent call (list page, delete), the first included; default 3. */
+  attempts?: number;
+  /** Backoff before the first retry when the server names no delay; doubles after; default 250 ms. */
+  baseDelayMs?: number;
+  /**
+   * The longest wait spent inside the client, default 10 s. A server asking for longer gets its
+   * TransientError back at once, so the controller's queue waits it out instead of a worker.
+   */
+  maxDelayMs?: number;
+  /** Waits between tries; injectable so tests run without real time. */
+  sleep?: (ms: number) => Promise<void>;
+  /** [0, 1), for jitter; injectable for deterministic tests. */
+  random?: () => number;
+}
+
+export interface RetryEvent {
+  attempt: number;
+  delayMs: number;
+  error: TransientError;
+}
+
+export const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 } as const;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Full-jitter-ish exponential backoff: half fixed, half random, so retries spread out. */
+function backoff(attempt: number, options: Required<RetryOptions>): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * options.random());
+}
+
+/**
+ * Runs an idempotent call, retrying TransientErrors whose server-named delay (if any) is within
+ * maxDelayMs. Terminal errors and longer delays end it at once with the error as thrown. Only
+ * for calls that are safe to send twice: a create is never passed through here.
+ */
+export function retryIdempotent<T>(
+  call: () => Promise<T>,
+  retry: RetryOptions = {},
+  onRetry?: (event: RetryEvent) => void,
+): Promise<T> {
+  const options: Required<RetryOptions> = {
+    attempts: retry.attempts ?? DEFAULT_RETRY.attempts,
+    baseDelayMs: retry.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+    maxDelayMs: retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    sleep: retry.sleep ?? realSleep,
+    random: retry.random ?? Math.random,
+  };
+  const retryable = (error: unknown): error is TransientError =>
+    error instanceof TransientError &&
+    (error.retryAfterMs === undefined || error.retryAfterMs <= options.maxDelayMs);
+
+  return pRetry(
+    async () => {
+      try {
+        return await call();
+      } catch (error: unknown) {
+        if (retryable(error)) throw error;
+        // AbortError stops p-retry and rejects with the wrapped error itself.
+        throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    {
+      retries: Math.max(0, options.attempts - 1),
+      // p-retry's own timer stays at zero: the wait happens below, through the injectable sleep,
+      // and honours the server's delay rather than a computed one.
+      minTimeout: 0,
+      randomize: false,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft <= 0 || !retryable(error)) return;
+        const delayMs = error.retryAfterMs ?? backoff(attemptNumber, options);
+        onRetry?.({ attempt: attemptNumber, delayMs, error });
+        await options.sleep(delayMs);
+      },
+    },
+  );
+}

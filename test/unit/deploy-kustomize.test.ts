@@ -1,0 +1,427 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Deployment,
+  V1Namespace,
+  V1NetworkPolicy,
+  V1NetworkPolicyPort,
+  V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
+  V1Secret,
+  V1Service,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CRD_NAME, GROUP, PLURAL } from '../../src/api/constants.js';
+import { CRD_PATH } from '../../src/api/crd.js';
+import {
+  DEPLOY_DIR,
+  DESIGN_ENDPOINTS,
+  DESIGN_HTTP_PORT,
+  DESIGN_SETTINGS,
+  grantedPermissions,
+  OPERATOR_NAMESPACE,
+  only,
+  packageJson,
+  parseYamlFile,
+  renderKustomization,
+} from '../support/deploy-manifests.js';
+
+const objects = renderKustomization();
+const deployment = only<V1Deployment>(objects, 'Deployment');
+const podSpec = deployment.spec?.template.spec;
+const podLabels = deployment.spec?.template.metadata?.labels ?? {};
+const [container, ...sidecars] = podSpec?.containers ?? [];
+if (!container || sidecars.length > 0) throw new Error('the Deployment should run exactly one container');
+const env = new Map((container.env ?? []).map((e) => [e.name, e]));
+const serviceAccount = only<V1ServiceAccount>(objects, 'ServiceAccount');
+const clusterRole = only<V1ClusterRole>(objects, 'ClusterRole');
+const role = only<V1Role>(objects, 'Role');
+const service = only<V1Service>(objects, 'Service');
+const pdb = only<V1PodDisruptionBudget>(objects, 'PodDisruptionBudget');
+const networkPolicy = only<V1NetworkPolicy>(objects, 'NetworkPolicy');
+const kustomization = parseYamlFile('deploy/kustomization.yaml') as {
+  namespace: string;
+  resources: string[];
+  images: { name: string; newName: string; newTag: string }[];
+};
+
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+]);
+
+/** Whether a label selector picks the operator's pods. */
+function selectsPods(matchLabels: Record<string, string> | undefined): boolean {
+  const entries = Object.entries(matchLabels ?? {});
+  return entries.length > 0 && entries.every(([key, value]) => podLabels[key] === value);
+}
+
+function portSet(ports: V1NetworkPolicyPort[] | undefined): string[] {
+  return [...new Set((ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${String(p.port)}`))].sort();
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('kubectl apply -k deploy/ installs the operator', () => {
+  it('renders exactly the kinds an install needs, and no Secret', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      [
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'CustomResourceDefinition',
+        'Deployment',
+        'Namespace',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+      ].sort(),
+    );
+  });
+
+  it('puts every namespaced object in the operator namespace, which it creates', () => {
+    const namespace = only<V1Namespace>(objects, 'Namespace');
+    expect(kustomization.namespace).toBe(OPERATOR_NAMESPACE);
+    expect(namespace.metadata?.name).toBe(OPERATOR_NAMESPACE);
+    const misplaced = objects
+      .filter((o) =>
+        CLUSTER_SCOPED.has(o.kind ?? '')
+          ? o.metadata?.namespace !== undefined
+          : o.metadata?.namespace !== OPERATOR_NAMESPACE,
+      )
+      .map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(misplaced).toEqual([]);
+  });
+
+  it('enforces the restricted Pod Security Standard on the namespace, which the pod meets', () => {
+    expect(only<V1Namespace>(objects, 'Namespace').metadata?.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+  });
+
+  it('applies the CRD exactly as crds/ ships it', () => {
+    const shipped: unknown = parse(readFileSync(CRD_PATH, 'utf8'));
+    expect(only(objects, 'CustomResourceDefinition', CRD_NAME)).toEqual(shipped);
+  });
+
+  it('labels every object as part of the operator', () => {
+    const unlabelled = objects
+      .filter((o) => o.metadata?.labels?.['app.kubernetes.io/name'] !== 'checkpoint-share-operator')
+      .map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(unlabelled).toEqual([]);
+  });
+
+  it('references neither the example Secret nor the Argo CD files', () => {
+    expect(kustomization.resources.filter((r) => r.includes('examples') || r.includes('argocd'))).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+});
+
+describe('the Deployment', () => {
+  it.each([
+    { reason: 'two replicas, one leader and one standby', actual: deployment.spec?.replicas, expected: 2 },
+    { reason: 'the controller subcommand', actual: container.args, expected: ['run'] },
+    {
+      reason: 'leader election on, since there are two replicas',
+      actual: env.get('LEADER_ELECTION')?.value,
+      expected: 'true',
+    },
+    {
+      reason: 'the selector picks its own pods',
+      actual: selectsPods(deployment.spec?.selector.matchLabels),
+      expected: true,
+    },
+    {
+      reason: 'the pod runs as the operator ServiceAccount',
+      actual: podSpec?.serviceAccountName,
+      expected: serviceAccount.metadata?.name,
+    },
+    {
+      reason: 'the pod mounts the token explicitly: it calls the API server',
+      actual: podSpec?.automountServiceAccountToken,
+      expected: true,
+    },
+    {
+      reason: 'the ServiceAccount does not mount its token into pods that do not ask for it',
+      actual: serviceAccount.automountServiceAccountToken,
+      expected: false,
+    },
+    {
+      reason: 'shutdown waits up to 30 s for in-flight reconciles, so the grace period covers it',
+      actual: (podSpec?.terminationGracePeriodSeconds ?? 0) >= 30,
+      expected: true,
+    },
+    {
+      reason: 'a rollout starts the new pod before stopping an old one',
+      actual: deployment.spec?.strategy?.rollingUpdate?.maxUnavailable,
+      expected: 0,
+    },
+    {
+      reason: 'replicas spread across nodes',
+      actual: podSpec?.topologySpreadConstraints?.map((t) => [
+        t.topologyKey,
+        selectsPods(t.labelSelector?.matchLabels),
+      ]),
+      expected: [['kubernetes.io/hostname', true]],
+    },
+  ])('$reason', ({ actual, expected }) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it('runs the image the kustomization names, tagged with the package version', () => {
+    const image = kustomization.images.find((i) => i.name === 'checkpoint-share-operator');
+    expect(image?.newTag).toBe(packageJson().version);
+    expect(container.image).toBe(`${image?.newName}:${image?.newTag}`);
+  });
+
+  it('sets exactly the settings of DESIGN.md, and nothing that looks like a key', () => {
+    expect([...env.keys()]).toEqual([...DESIGN_SETTINGS]);
+    expect((container.env ?? []).filter((e) => /sk-/.test(e.value ?? ''))).toEqual([]);
+    expect(container.envFrom).toBeUndefined();
+  });
+
+  it.each([
+    {
+      reason: 'the admin key comes from the Secret the docs tell you to create',
+      name: 'OPENAI_ADMIN_KEY',
+      expected: { secretKeyRef: { name: 'checkpoint-share-openai', key: 'admin-key' } },
+    },
+    {
+      reason: 'the Lease namespace comes from the downward API',
+      name: 'POD_NAMESPACE',
+      expected: { fieldRef: { fieldPath: 'metadata.namespace' } },
+    },
+  ])('$reason', ({ name, expected }) => {
+    expect(env.get(name)?.valueFrom).toEqual(expected);
+    expect(env.get(name)?.value).toBeUndefined();
+  });
+
+  it.each([
+    { reason: 'OPENAI_BASE_URL is the default', name: 'OPENAI_BASE_URL', value: 'https://api.openai.com/v1' },
+    { reason: 'WATCH_NAMESPACES empty means every namespace', name: 'WATCH_NAMESPACES', value: '' },
+    { reason: 'MAX_CONCURRENT_RECONCILES is the default', name: 'MAX_CONCURRENT_RECONCILES', value: '4' },
+    { reason: 'RESYNC_INTERVAL is the default', name: 'RESYNC_INTERVAL', value: '10m' },
+    { reason: 'OPENAI_MAX_RPS is the default', name: 'OPENAI_MAX_RPS', value: '5' },
+    { reason: 'HTTP_PORT is the port the probes use', name: 'HTTP_PORT', value: String(DESIGN_HTTP_PORT) },
+    { reason: 'LOG_LEVEL is the default', name: 'LOG_LEVEL', value: 'info' },
+  ])('$reason', ({ name, value }) => {
+    expect(env.get(name)?.value).toBe(value);
+  });
+
+  it.each([
+    { reason: 'liveness asks /healthz', probe: container.livenessProbe, path: DESIGN_ENDPOINTS.liveness },
+    { reason: 'readiness asks /readyz', probe: container.readinessProbe, path: DESIGN_ENDPOINTS.readiness },
+  ])('$reason on the port HTTP_PORT opens', ({ probe, path }) => {
+    expect(probe?.httpGet?.path).toBe(path);
+    const port = container.ports?.find(
+      (p) => p.name === probe?.httpGet?.port || p.containerPort === probe?.httpGet?.port,
+    );
+    expect(port?.containerPort).toBe(DESIGN_HTTP_PORT);
+    expect(env.get('HTTP_PORT')?.value).toBe(String(port?.containerPort));
+  });
+
+  it.each([
+    { reason: 'pod: never root', actual: podSpec?.securityContext?.runAsNonRoot, expected: true },
+    {
+      reason: 'pod: the distroless nonroot uid',
+      actual: podSpec?.securityContext?.runAsUser,
+      expected: 65532,
+    },
+    {
+      reason: 'pod: default seccomp',
+      actual: podSpec?.securityContext?.seccompProfile?.type,
+      expected: 'RuntimeDefault',
+    },
+    { reason: 'container: never root', actual: container.securityContext?.runAsNonRoot, expected: true },
+    {
+      reason: 'container: the distroless nonroot uid',
+      actual: container.securityContext?.runAsUser,
+      expected: 65532,
+    },
+    {
+      reason: 'container: no privilege escalation',
+      actual: container.securityContext?.allowPrivilegeEscalation,
+      expected: false,
+    },
+    { reason: 'container: not privileged', actual: container.securityContext?.privileged, expected: false },
+    {
+      reason: 'container: read-only root filesystem',
+      actual: container.securityContext?.readOnlyRootFilesystem,
+      expected: true,
+    },
+    {
+      reason: 'container: every capability dropped',
+      actual: container.securityContext?.capabilities,
+      expected: { drop: ['ALL'] },
+    },
+    {
+      reason: 'container: default seccomp',
+      actual: container.securityContext?.seccompProfile?.type,
+      expected: 'RuntimeDefault',
+    },
+    {
+      reason: 'no host namespaces',
+      actual: [podSpec?.hostNetwork, podSpec?.hostPID, podSpec?.hostIPC],
+      expected: [undefined, undefined, undefined],
+    },
+    {
+      reason: 'only an emptyDir scratch volume, no hostPath',
+      actual: podSpec?.volumes?.map((v) => Object.keys(v).sort()),
+      expected: [['emptyDir', 'name']],
+    },
+  ])('$reason', ({ actual, expected }) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it('requests and limits both CPU and memory', () => {
+    expect(Object.keys(container.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+    expect(Object.keys(container.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+});
+
+describe('RBAC: least privilege', () => {
+  const account = { name: serviceAccount.metadata?.name ?? '', namespace: OPERATOR_NAMESPACE };
+  const granted = grantedPermissions(objects, account)
+    .map(
+      (p) =>
+        `${p.scope}${p.namespace ? `(${p.namespace})` : ''} ${p.apiGroup || 'core'}/${p.resource} ${p.verb}`,
+    )
+    .sort();
+
+  it('grants exactly the API calls the operator makes', () => {
+    const cluster = (apiGroup: string, resource: string, verbs: string[]) =>
+      verbs.map((verb) => `cluster ${apiGroup}/${resource} ${verb}`);
+    expect(granted).toEqual(
+      [
+        ...cluster(GROUP, PLURAL, ['get', 'list', 'watch', 'update', 'patch']),
+        ...cluster(GROUP, `${PLURAL}/status`, ['update', 'patch']),
+        ...cluster(GROUP, `${PLURAL}/finalizers`, ['update']),
+        ...cluster('core', 'events', ['create', 'patch']),
+        ...cluster('events.k8s.io', 'events', ['create', 'patch']),
+        ...['get', 'create', 'update'].map(
+          (verb) => `namespace(${OPERATOR_NAMESPACE}) coordination.k8s.io/leases ${verb}`,
+        ),
+      ].sort(),
+    );
+  });
+
+  it('has no wildcard anywhere and no non-resource URLs', () => {
+    const wildcards = [...(clusterRole.rules ?? []), ...(role.rules ?? [])].filter((rule) =>
+      [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames, rule.nonResourceURLs].some((list) =>
+        (list ?? []).some((entry) => entry.includes('*')),
+      ),
+    );
+    expect(wildcards).toEqual([]);
+    expect(
+      [...(clusterRole.rules ?? []), ...(role.rules ?? [])].filter(
+        (rule) => rule.nonResourceURLs !== undefined,
+      ),
+    ).toEqual([]);
+    expect(clusterRole.aggregationRule).toBeUndefined();
+  });
+
+  it('keeps leases to a Role in the operator namespace, and out of the ClusterRole', () => {
+    expect(role.metadata?.namespace).toBe(OPERATOR_NAMESPACE);
+    expect(only<V1RoleBinding>(objects, 'RoleBinding').roleRef).toMatchObject({
+      kind: 'Role',
+      name: role.metadata?.name,
+    });
+    expect((clusterRole.rules ?? []).filter((rule) => rule.resources?.includes('leases'))).toEqual([]);
+  });
+
+  it('never grants access to secrets: the key arrives as an environment variable', () => {
+    expect(granted.filter((g) => g.includes('secrets'))).toEqual([]);
+  });
+
+  it('binds the ClusterRole to the operator ServiceAccount only', () => {
+    const binding = only<V1ClusterRoleBinding>(objects, 'ClusterRoleBinding');
+    expect(binding.roleRef).toMatchObject({ kind: 'ClusterRole', name: clusterRole.metadata?.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', ...account }]);
+  });
+});
+
+describe('metrics Service, disruption budget and network policy', () => {
+  it('exposes /metrics on 8080 as http-metrics, announced to Prometheus', () => {
+    expect(selectsPods(service.spec?.selector)).toBe(true);
+    expect(service.spec?.ports).toEqual([
+      { name: 'http-metrics', port: DESIGN_HTTP_PORT, targetPort: 'http', protocol: 'TCP' },
+    ]);
+    expect(service.metadata?.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(DESIGN_HTTP_PORT),
+      'prometheus.io/path': DESIGN_ENDPOINTS.metrics,
+    });
+  });
+
+  it('keeps at least one replica through voluntary disruptions', () => {
+    expect(pdb.spec?.minAvailable).toBe(1);
+    expect(selectsPods(pdb.spec?.selector?.matchLabels)).toBe(true);
+  });
+
+  it.each([
+    {
+      reason: 'it governs the operator pods',
+      actual: selectsPods(networkPolicy.spec?.podSelector?.matchLabels),
+      expected: true,
+    },
+    {
+      reason: 'both directions are default-deny',
+      actual: networkPolicy.spec?.policyTypes,
+      expected: ['Ingress', 'Egress'],
+    },
+    {
+      reason: 'ingress only to the probes and metrics port',
+      actual: (networkPolicy.spec?.ingress ?? []).map((rule) => portSet(rule.ports)),
+      expected: [[`TCP/${DESIGN_HTTP_PORT}`]],
+    },
+    {
+      reason: 'egress only to DNS, the API server and HTTPS',
+      actual: portSet((networkPolicy.spec?.egress ?? []).flatMap((rule) => rule.ports ?? [])),
+      expected: ['TCP/443', 'TCP/53', 'TCP/6443', 'UDP/53'],
+    },
+    {
+      reason: 'every egress rule names its ports (a rule without ports would allow all)',
+      actual: (networkPolicy.spec?.egress ?? []).every((rule) => (rule.ports ?? []).length > 0),
+      expected: true,
+    },
+  ])('$reason', ({ actual, expected }) => {
+    expect(actual).toEqual(expected);
+  });
+});
+
+describe('the example Secret', () => {
+  const secret = parseYamlFile('deploy/examples/openai-admin-key.secret.yaml') as V1Secret;
+  const keyRef = env.get('OPENAI_ADMIN_KEY')?.valueFrom?.secretKeyRef;
+
+  it('has the name, namespace and key the Deployment reads', () => {
+    expect(secret.metadata?.name).toBe(keyRef?.name);
+    expect(secret.metadata?.namespace).toBe(OPERATOR_NAMESPACE);
+    expect(Object.keys(secret.stringData ?? {})).toEqual([keyRef?.key]);
+  });
+
+  it('holds a placeholder, never a real-looking key', () => {
+    expect(secret.stringData?.[keyRef?.key ?? '']).toBe('REPLACE_WITH_YOUR_ADMIN_KEY');
+  });
+
+  it('no manifest under deploy/ holds anything shaped like an OpenAI key', () => {
+    const offenders = filesUnder(DEPLOY_DIR)
+      .filter((path) => /\.(ya?ml|lua)$/.test(path))
+      .filter((path) => /sk-[A-Za-z0-9_-]{6,}/.test(readFileSync(path, 'utf8')))
+      .map((path) => relative(DEPLOY_DIR, path));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,182 @@
+import { isDeepStrictEqual } from 'node:util';
+import { ConditionType } from '../api/constants.js';
+import type { CheckpointShare } from '../api/types.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { ShareWriter } from '../kube/share-writer.js';
+import type { Logger } from '../observability/logger.js';
+import type { OperatorMetrics } from '../observability/metrics.js';
+import { findCondition } from '../reconcile/conditions.js';
+import type { CheckpointReconciler } from '../reconcile/reconcile-checkpoint.js';
+import { hasFinalizer, homeOf, keyOf } from '../reconcile/share-facts.js';
+import { settleError } from '../reconcile/status.js';
+import { decide } from './error-policy.js';
+import type { ShareCache } from './share-cache.js';
+import type { InformerHandlers } from './share-informer.js';
+import type { WorkQueue } from './work-queue.js';
+
+export interface ControllerDeps {
+  cache: ShareCache;
+  queue: WorkQueue;
+  reconciler: CheckpointReconciler;
+  writer: ShareWriter;
+  events: EventRecorder;
+  logger: Logger;
+  metrics: OperatorMetrics | undefined;
+  workers: number;
+  /** Delay before a checkpoint stalled on a terminal error is tried again unprompted. */
+  recheckMs: number;
+  now: () => Date;
+}
+
+/**
+ * Turns cache changes into checkpoint keys, runs reconciles on a fixed pool of workers, and
+ * applies the error policy. Only changes that can alter a plan enqueue work: the operator's
+ * own status writes do not feed back into the queue.
+ */
+export class Controller implements InformerHandlers {
+  private readonly running = new Set<Promise<void>>();
+  private started = false;
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  upsert(share: CheckpointShare): void {
+    const previous = this.deps.cache.get(keyOf(share));
+    const touched = this.deps.cache.upsert(share);
+    if (previous && !this.affectsPlan(previous, share)) return;
+    for (const checkpoint of touched) this.deps.queue.add(checkpoint);
+  }
+
+  remove(key: string): void {
+    for (const checkpoint of this.deps.cache.remove(key)) this.deps.queue.add(checkpoint);
+  }
+
+  keysIn(namespace: string | undefined): string[] {
+    return this.deps.cache.keys().filter((k) => namespace === undefined || k.startsWith(`${namespace}/`));
+  }
+
+  private affectsPlan(before: CheckpointShare, after: CheckpointShare): boolean {
+    return (
+      !isDeepStrictEqual(before.spec, after.spec) ||
+      before.metadata.deletionTimestamp !== after.metadata.deletionTimestamp ||
+      // A finished move changes the object's home: the new checkpoint may act on it now.
+      homeOf(before) !== homeOf(after) ||
+      // Someone removed our finalizer from an object that still needs it.
+      (hasFinalizer(before) && !hasFinalizer(after))
+    );
+  }
+
+  /** Starts the workers and queues every known checkpoint once (the cache must be synced). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const checkpoint of this.deps.cache.checkpoints()) this.deps.queue.add(checkpoint);
+    for (let i = 0; i < this.deps.workers; i++) {
+      const worker = this.work();
+      this.running.add(worker);
+      void worker.finally(() => this.running.delete(worker));
+    }
+  }
+
+  /** Stops taking work and waits (at most timeoutMs) for reconciles in flight to finish. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.deps.queue.shutdown();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const drained = Promise.all([...this.running]).then(() => true);
+    const result = await Promise.race([drained, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const checkpoint = await this.deps.queue.get();
+      if (checkpoint === undefined) return;
+      try {
+        await this.process(checkpoint);
+      } finally {
+        this.deps.queue.done(checkpoint);
+      }
+    }
+  }
+
+  private async process(checkpoint: string): Promise<void> {
+    const started = performance.now();
+    const log = this.deps.logger.child({ checkpoint });
+    try {
+      const outcome = await this.deps.reconciler.reconcile(checkpoint);
+      const seconds = (performance.now() - started) / 1000;
+      this.deps.queue.forget(checkpoint);
+      if (outcome.requeueAfterMs !== undefined) this.deps.queue.addAfter(checkpoint, outcome.requeueAfterMs);
+      this.deps.metrics?.reconciled(
+        outcome.requeueAfterMs === undefined ? 'success' : 'requeue_after',
+        seconds,
+      );
+      this.deps.metrics?.permissionsChanged(outcome.granted.length, outcome.revoked.length);
+      log.info(
+        {
+          objects: outcome.objects,
+          calls: outcome.calls,
+          granted: outcome.granted,
+          revoked: outcome.revoked,
+          adopted: outcome.adopted,
+          changed: outcome.changed,
+          durationMs: Math.round(seconds * 1000),
+          requeueAfterMs: outcome.requeueAfterMs,
+          result: 'success',
+        },
+        'reconciled',
+      );
+    } catch (error: unknown) {
+      const seconds = (performance.now() - started) / 1000;
+      this.deps.metrics?.reconciled('error', seconds);
+      const decision = decide(error);
+      const delay =
+        decision.backoff === 'recheck'
+          ? Math.max(decision.minDelayMs, this.deps.recheckMs)
+          : this.deps.queue.addRateLimited(checkpoint, decision.minDelayMs);
+      if (decision.backoff === 'recheck') this.deps.queue.addAfter(checkpoint, delay);
+      log.warn(
+        {
+          result: 'error',
+          reason: decision.reason,
+          error: decision.message,
+          retryInMs: delay,
+          durationMs: Math.round(seconds * 1000),
+        },
+        'reconcile failed',
+      );
+      await this.report(checkpoint, decision, log);
+    }
+  }
+
+  /** Conditions and events for a failed pass; failures here are logged, never thrown. */
+  private async report(checkpoint: string, decision: ReturnType<typeof decide>, log: Logger): Promise<void> {
+    const shares = this.deps.cache.sharesOn(checkpoint);
+    const statuses = settleError(
+      { checkpoint, shares, listed: undefined, retryFailed: false },
+      decision,
+      this.deps.now(),
+    );
+    for (const share of shares) {
+      const status = statuses.get(keyOf(share));
+      if (!status) continue;
+      const before = findCondition(share.status?.conditions, ConditionType.Stalled);
+      const entering =
+        !decision.transient && (before?.status !== 'True' || before.reason !== decision.reason);
+      try {
+        if (!isDeepStrictEqual(share.status, status))
+          this.deps.cache.remember(await this.deps.writer.writeStatus(share, status));
+        if (entering && decision.event)
+          await this.deps.events.record(share, decision.event, decision.message);
+      } catch (error: unknown) {
+        log.warn(
+          { object: keyOf(share), error: error instanceof Error ? error.message : String(error) },
+          'could not report failure',
+        );
+      }
+    }
+  }
+}

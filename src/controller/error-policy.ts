@@ -1,0 +1,75 @@
+import { ConditionReason, EventReason } from '../api/constants.js';
+import { describeKubeError, kubeStatus } from '../kube/client.js';
+import { redactSecrets } from '../observability/logger.js';
+import { TerminalError, TransientError } from '../openai/errors.js';
+import type { PassError } from '../reconcile/status.js';
+
+/** What the controller does about a failed pass: the one place errors become behaviour. */
+export interface ErrorDecision extends PassError {
+  /** Wait at least this long before the next attempt (the server's retry-after). */
+  minDelayMs: number;
+  /** Transient failures back off per checkpoint; terminal ones wait for the slow recheck. */
+  backoff: 'exponential' | 'recheck';
+  /** Warning event when the object newly enters this state. */
+  event: EventReason | undefined;
+}
+
+export function decide(error: unknown): ErrorDecision {
+  if (error instanceof TransientError) {
+    return {
+      transient: true,
+      reason: ConditionReason.Retrying,
+      message: `OpenAI ${error.operation} failed on ${error.checkpoint}: ${error.message}; retrying`,
+      minDelayMs: error.retryAfterMs ?? 0,
+      backoff: 'exponential',
+      event: undefined,
+    };
+  }
+  if (error instanceof TerminalError) {
+    const message = `OpenAI ${error.operation} failed on ${error.checkpoint}: ${error.message}`;
+    switch (error.reason) {
+      case 'Unauthorized':
+        return terminal(
+          ConditionReason.Unauthorized,
+          `${message} (check the admin key and its scopes)`,
+          EventReason.Unauthorized,
+        );
+      case 'Forbidden':
+        return terminal(
+          ConditionReason.Forbidden,
+          `${message} (the admin key lacks permission)`,
+          EventReason.Unauthorized,
+        );
+      case 'CheckpointNotFound':
+        return terminal(ConditionReason.CheckpointNotFound, message, EventReason.CheckpointNotFound);
+      case 'InvalidProject':
+      case 'OwningProject':
+        return terminal(error.reason, message, EventReason.GrantFailed);
+      case 'BadResponse':
+        // A malformed answer is most likely a proxy or outage page: retry with backoff, visibly.
+        return {
+          transient: true,
+          reason: ConditionReason.BadResponse,
+          message,
+          minDelayMs: 0,
+          backoff: 'exponential',
+          event: undefined,
+        };
+    }
+  }
+  const status = kubeStatus(error);
+  return {
+    transient: true,
+    reason: ConditionReason.Retrying,
+    message: redactSecrets(
+      status === undefined && !(error instanceof Error) ? String(error) : describeKubeError(error),
+    ),
+    minDelayMs: 0,
+    backoff: 'exponential',
+    event: undefined,
+  };
+}
+
+function terminal(reason: string, message: string, event: EventReason): ErrorDecision {
+  return { transient: false, reason, message, minDelayMs: 0, backoff: 'recheck', event };
+}

@@ -1,0 +1,106 @@
+import type { CheckpointShare } from '../api/types.js';
+import { checkpointsOf, keyOf } from '../reconcile/share-facts.js';
+
+/**
+ * The informer's view of every CheckpointShare, indexed by checkpoint (through spec.checkpoint
+ * and status.checkpoint), plus the objects this process wrote itself: until the watch delivers
+ * a write back, the written copy is newer than the cached one and is what a reconcile must see,
+ * or a second pass could act on a stale ownership record.
+ */
+export class ShareCache {
+  private readonly objects = new Map<string, CheckpointShare>();
+  private readonly byCheckpoint = new Map<string, Set<string>>();
+  private readonly written = new Map<string, CheckpointShare>();
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  get(key: string): CheckpointShare | undefined {
+    const cached = this.objects.get(key);
+    const written = this.written.get(key);
+    if (written && (!cached || newer(written, cached))) return written;
+    return cached;
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()];
+  }
+
+  /** Stores the object and returns every checkpoint the change touches (old and new). */
+  upsert(share: CheckpointShare): Set<string> {
+    const key = keyOf(share);
+    const previous = this.objects.get(key);
+    const touched = new Set(checkpointsOf(share));
+    if (previous) {
+      for (const ckpt of checkpointsOf(previous)) touched.add(ckpt);
+      this.unindex(key, previous);
+    }
+    this.objects.set(key, share);
+    for (const ckpt of checkpointsOf(share)) {
+      const keys = this.byCheckpoint.get(ckpt) ?? new Set<string>();
+      keys.add(key);
+      this.byCheckpoint.set(ckpt, keys);
+    }
+    const written = this.written.get(key);
+    if (written && !newer(written, share)) this.written.delete(key);
+    return touched;
+  }
+
+  remove(key: string): Set<string> {
+    const previous = this.objects.get(key);
+    this.written.delete(key);
+    if (!previous) return new Set();
+    this.objects.delete(key);
+    this.unindex(key, previous);
+    return new Set(checkpointsOf(previous));
+  }
+
+  /** Records an object as the API server returned it after our own write. */
+  remember(share: CheckpointShare): void {
+    const key = keyOf(share);
+    const cached = this.objects.get(key);
+    if (!cached || newer(share, cached)) this.written.set(key, share);
+  }
+
+  /** Forgets an object this process saw disappear after its own write (finalizer removed). */
+  forgetWritten(key: string): void {
+    this.written.delete(key);
+  }
+
+  /** Every object whose spec or status names the checkpoint, newest copy of each. */
+  sharesOn(checkpoint: string): CheckpointShare[] {
+    const keys = this.byCheckpoint.get(checkpoint) ?? new Set<string>();
+    const out: CheckpointShare[] = [];
+    for (const key of keys) {
+      const share = this.get(key);
+      if (share && checkpointsOf(share).includes(checkpoint)) out.push(share);
+    }
+    // A written copy may have moved to a checkpoint the cached copy does not index yet.
+    for (const [key, share] of this.written) {
+      if (!keys.has(key) && checkpointsOf(share).includes(checkpoint) && this.get(key) === share)
+        out.push(share);
+    }
+    return out.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  }
+
+  checkpoints(): string[] {
+    return [...this.byCheckpoint.keys()].filter((c) => (this.byCheckpoint.get(c)?.size ?? 0) > 0);
+  }
+
+  private unindex(key: string, share: CheckpointShare): void {
+    for (const ckpt of checkpointsOf(share)) {
+      const keys = this.byCheckpoint.get(ckpt);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byCheckpoint.delete(ckpt);
+    }
+  }
+}
+
+/** resourceVersions are opaque, but every API server we target issues increasing integers. */
+function newer(a: CheckpointShare, b: CheckpointShare): boolean {
+  const ra = Number(a.metadata.resourceVersion);
+  const rb = Number(b.metadata.resourceVersion);
+  if (!Number.isFinite(ra) || !Number.isFinite(rb)) return false;
+  return ra > rb;
+}

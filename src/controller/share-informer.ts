@@ -1,0 +1,257 @@
+import { type CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../api/constants.js';
+import type { CheckpointShare } from '../api/types.js';
+import { describeKubeError } from '../kube/client.js';
+import type { Logger } from '../observability/logger.js';
+import { keyOf } from '../reconcile/share-facts.js';
+
+export interface InformerHandlers {
+  upsert(share: CheckpointShare): void;
+  remove(key: string): void;
+  /** Keys currently known in a scope, so a relist can report what vanished meanwhile. */
+  keysIn(namespace: string | undefined): string[];
+}
+
+export interface InformerOptions {
+  /** Empty: one cluster-wide list and watch. */
+  namespaces: readonly string[];
+  logger: Logger;
+  /** Server-side watch timeout; the watch is renewed from the last resourceVersion after it. */
+  watchTimeoutSeconds?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: { metadata?: { resourceVersion?: string }; code?: number; message?: string; reason?: string };
+}
+
+class GoneError extends Error {}
+
+/**
+ * A list-and-watch loop per scope that never stops silently, unlike client-node's informer
+ * (which gives up after an abrupt drop or a non-410 error). Every end of a watch (server
+ * timeout, dropped connection, the client's 30 s inactivity timeout when even bookmarks stop,
+ * an ERROR event) leads to exactly one successor: a resumed watch, or a relist after 410 Gone.
+ */
+export class ShareInformer {
+  private readonly loops: ScopeLoop[];
+  private stopped = false;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    api: CustomObjectsApi,
+    handlers: InformerHandlers,
+    options: InformerOptions,
+  ) {
+    const scopes = options.namespaces.length > 0 ? [...options.namespaces] : [undefined];
+    this.loops = scopes.map(
+      (ns) => new ScopeLoop(ns, kubeConfig, api, handlers, options, () => this.stopped),
+    );
+  }
+
+  /** Resolves once every scope has been listed once (the cache is synced). */
+  async start(): Promise<void> {
+    await Promise.all(this.loops.map((loop) => loop.start()));
+  }
+
+  get synced(): boolean {
+    return this.loops.every((l) => l.synced);
+  }
+
+  /** Watch restarts and relists so far, for tests and logs. */
+  get stats(): { watches: number; relists: number } {
+    return this.loops.reduce(
+      (acc, l) => ({ watches: acc.watches + l.watches, relists: acc.relists + l.relists }),
+      { watches: 0, relists: 0 },
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const loop of this.loops) loop.stop();
+  }
+}
+
+class ScopeLoop {
+  synced = false;
+  watches = 0;
+  relists = 0;
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private readonly watch: Watch;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly namespace: string | undefined,
+    kubeConfig: KubeConfig,
+    private readonly api: CustomObjectsApi,
+    private readonly handlers: InformerHandlers,
+    private readonly options: InformerOptions,
+    private readonly stopped: () => boolean,
+  ) {
+    this.watch = new Watch(kubeConfig);
+    this.log = options.logger.child({ component: 'informer', scope: namespace ?? '*' });
+  }
+
+  private get path(): string {
+    return this.namespace
+      ? `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${PLURAL}`
+      : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+  }
+
+  start(): Promise<void> {
+    return new Promise((synced) => {
+      void this.run(synced);
+    });
+  }
+
+  stop(): void {
+    this.abort?.abort();
+    this.wake?.();
+  }
+
+  private async run(onSynced: () => void): Promise<void> {
+    let needList = true;
+    while (!this.stopped()) {
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+          if (!this.synced) {
+            this.synced = true;
+            onSynced();
+          }
+        }
+        await this.watchOnce();
+      } catch (error: unknown) {
+        if (this.stopped()) return;
+        if (error instanceof GoneError) {
+          this.log.info(
+            { resourceVersion: this.resourceVersion },
+            'watch history expired (410 Gone); relisting',
+          );
+          needList = true;
+          continue;
+        }
+        this.failures += 1;
+        const delay = this.backoff();
+        this.log.warn({ err: describeKubeError(error), retryInMs: delay }, 'list or watch failed; retrying');
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private backoff(): number {
+    const min = this.options.minBackoffMs ?? 200;
+    const max = this.options.maxBackoffMs ?? 30_000;
+    const base = Math.min(max, min * 2 ** Math.min(this.failures - 1, 20));
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async list(): Promise<void> {
+    const params = { group: GROUP, version: VERSION, plural: PLURAL };
+    const result = (
+      this.namespace
+        ? await this.api.listNamespacedCustomObject({ ...params, namespace: this.namespace })
+        : await this.api.listClusterCustomObject(params)
+    ) as { items: CheckpointShare[]; metadata?: { resourceVersion?: string } };
+    this.relists += 1;
+    const seen = new Set<string>();
+    for (const item of result.items) {
+      seen.add(keyOf(item));
+      this.handlers.upsert(item);
+    }
+    for (const key of this.handlers.keysIn(this.namespace)) if (!seen.has(key)) this.handlers.remove(key);
+    this.resourceVersion = result.metadata?.resourceVersion ?? '';
+    this.failures = 0;
+  }
+
+  /** One watch, from the last resourceVersion; resolves when it ends cleanly, rejects otherwise. */
+  private watchOnce(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let events = 0;
+      const startedAt = Date.now();
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.abort?.abort();
+        if (error) reject(error);
+        // A watch that ends at once without a single event would otherwise spin: back off.
+        else if (events === 0 && Date.now() - startedAt < 1000 && !this.stopped())
+          reject(new Error('watch closed at once'));
+        else resolve();
+      };
+      this.watches += 1;
+      const timeout = this.options.watchTimeoutSeconds ?? 300;
+      this.watch
+        .watch(
+          this.path,
+          {
+            resourceVersion: this.resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds: Math.round(timeout * (1 + Math.random() * 0.2)),
+          },
+          (type: string, object: WatchEvent['object']) => {
+            if (settled) return;
+            events += 1;
+            this.failures = 0;
+            const rv = object.metadata?.resourceVersion;
+            switch (type as WatchEvent['type']) {
+              case 'ADDED':
+              case 'MODIFIED':
+                this.handlers.upsert(object as unknown as CheckpointShare);
+                break;
+              case 'DELETED':
+                this.handlers.remove(keyOf(object as unknown as CheckpointShare));
+                break;
+              case 'BOOKMARK':
+                break;
+              case 'ERROR':
+                finish(
+                  object.code === 410
+                    ? new GoneError(object.message)
+                    : new Error(`watch error ${object.code}: ${object.message}`),
+                );
+                return;
+            }
+            if (rv) this.resourceVersion = rv;
+          },
+          (error: unknown) => {
+            if (this.stopped()) finish();
+            else if (isGone(error)) finish(new GoneError());
+            else if (error && !isTimeout(error)) finish(error);
+            else finish();
+          },
+        )
+        .then((abort) => {
+          this.abort = abort;
+          if (settled || this.stopped()) abort.abort();
+        })
+        .catch((error: unknown) => finish(isGone(error) ? new GoneError() : error));
+    });
+  }
+}
+
+function isGone(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'statusCode' in error && error.statusCode === 410;
+}
+
+/** The client's inactivity timeout: the watch went quiet, so it is simply renewed. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}

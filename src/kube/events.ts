@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { type CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  EVENT_SOURCE,
+  type EventReason,
+  KIND,
+  WARNING_EVENT_REASONS,
+} from '../api/constants.js';
+import type { CheckpointShare } from '../api/types.js';
+import { redactSecrets } from '../observability/logger.js';
+
+export interface EventRecorder {
+  /** Records an Event on the object. Never throws: events are best effort. */
+  record(share: CheckpointShare, reason: EventReason, message: string): Promise<void>;
+}
+
+interface Seen {
+  name: string;
+  namespace: string;
+  count: number;
+  at: number;
+}
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** A repeat of the same event within this window bumps the count instead of creating another. */
+const AGGREGATION_WINDOW_MS = 10 * 60_000;
+
+/** core/v1 Events, aggregated like client-go's recorder so a repeated warning does not flood. */
+export class KubeEventRecorder implements EventRecorder {
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(
+    private readonly api: CoreV1Api,
+    private readonly instance: string,
+    private readonly onError: (error: unknown) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record(share: CheckpointShare, reason: EventReason, rawMessage: string): Promise<void> {
+    const message = redactSecrets(rawMessage).slice(0, 1024);
+    const type = WARNING_EVENT_REASONS.has(reason) ? 'Warning' : 'Normal';
+    const key = `${share.metadata.uid ?? ''}|${reason}|${message}`;
+    const now = this.now();
+    const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    try {
+      const previous = this.seen.get(key);
+      if (previous && now.getTime() - previous.at < AGGREGATION_WINDOW_MS) {
+        previous.count += 1;
+        previous.at = now.getTime();
+        await this.api.patchNamespacedEvent(
+          {
+            name: previous.name,
+            namespace: previous.namespace,
+            body: { count: previous.count, lastTimestamp: timestamp },
+          },
+          MERGE_PATCH,
+        );
+        return;
+      }
+      const name = `${share.metadata.name}.${randomBytes(8).toString('hex')}`;
+      await this.api.createNamespacedEvent({
+        namespace: share.metadata.namespace,
+        body: {
+          metadata: { name, namespace: share.metadata.namespace },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name: share.metadata.name,
+            namespace: share.metadata.namespace,
+            ...(share.metadata.uid ? { uid: share.metadata.uid } : {}),
+            ...(share.metadata.resourceVersion ? { resourceVersion: share.metadata.resourceVersion } : {}),
+          },
+          reason,
+          message,
+          type,
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          source: { component: EVENT_SOURCE },
+          reportingComponent: EVENT_SOURCE,
+          reportingInstance: this.instance,
+        },
+      });
+      this.seen.set(key, { name, namespace: share.metadata.namespace, count: 1, at: now.getTime() });
+      this.prune(now.getTime());
+    } catch (error: unknown) {
+      this.seen.delete(key);
+      this.onError(error);
+    }
+  }
+
+  private prune(now: number): void {
+    if (this.seen.size < 1000) return;
+    for (const [key, seen] of this.seen) if (now - seen.at > AGGREGATION_WINDOW_MS) this.seen.delete(key);
+  }
+}

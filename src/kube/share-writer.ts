@@ -1,0 +1,122 @@
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { FINALIZER, GROUP, PLURAL, VERSION } from '../api/constants.js';
+import type { CheckpointShare, CheckpointShareStatus } from '../api/types.js';
+import { kubeStatus } from './client.js';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+/** Conflicts are re-read and retried this many times before the pass fails and backs off. */
+const CONFLICT_ATTEMPTS = 3;
+
+/** The operator's writes to CheckpointShares; every write returns the object as the server stored it. */
+export interface ShareWriter {
+  get(namespace: string, name: string): Promise<CheckpointShare | undefined>;
+  addFinalizer(share: CheckpointShare): Promise<CheckpointShare>;
+  /** Removes our finalizer; undefined when the object is gone afterwards (or already was). */
+  removeFinalizer(share: CheckpointShare): Promise<CheckpointShare | undefined>;
+  /** Writes the whole status on the status subresource, guarded by resourceVersion. */
+  writeStatus(share: CheckpointShare, status: CheckpointShareStatus): Promise<CheckpointShare>;
+}
+
+export class KubeShareWriter implements ShareWriter {
+  constructor(
+    private readonly api: CustomObjectsApi,
+    private readonly fieldManager: string,
+  ) {}
+
+  private ref(share: CheckpointShare) {
+    return {
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: share.metadata.namespace,
+      name: share.metadata.name,
+    };
+  }
+
+  async get(namespace: string, name: string): Promise<CheckpointShare | undefined> {
+    try {
+      return (await this.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace,
+        name,
+      })) as CheckpointShare;
+    } catch (error: unknown) {
+      if (kubeStatus(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Re-reads after a 409 (stale resourceVersion) and applies the same change to the fresh object. */
+  private async withFreshOnConflict<T>(
+    share: CheckpointShare,
+    write: (current: CheckpointShare) => Promise<T>,
+  ): Promise<T> {
+    let current = share;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write(current);
+      } catch (error: unknown) {
+        const status = kubeStatus(error);
+        // 422 here is a failed JSON-patch test op: the finalizer moved, which is a conflict too.
+        if ((status !== 409 && status !== 422) || attempt >= CONFLICT_ATTEMPTS) throw error;
+        const fresh = await this.get(share.metadata.namespace, share.metadata.name);
+        if (!fresh) throw error;
+        current = fresh;
+      }
+    }
+  }
+
+  addFinalizer(share: CheckpointShare): Promise<CheckpointShare> {
+    return this.withFreshOnConflict(share, async (current) => {
+      if (current.metadata.finalizers?.includes(FINALIZER)) return current;
+      const body = {
+        metadata: {
+          resourceVersion: current.metadata.resourceVersion,
+          finalizers: [...(current.metadata.finalizers ?? []), FINALIZER],
+        },
+      };
+      return (await this.api.patchNamespacedCustomObject(
+        { ...this.ref(current), body, fieldManager: this.fieldManager },
+        MERGE_PATCH,
+      )) as CheckpointShare;
+    });
+  }
+
+  removeFinalizer(share: CheckpointShare): Promise<CheckpointShare | undefined> {
+    return this.withFreshOnConflict(share, async (current) => {
+      const index = current.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
+      if (index < 0) return current;
+      // The test op makes the server refuse the removal if the list changed under us, so we
+      // never remove someone else's finalizer by index.
+      const body = [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+      ];
+      try {
+        const updated = (await this.api.patchNamespacedCustomObject(
+          { ...this.ref(current), body, fieldManager: this.fieldManager },
+          JSON_PATCH,
+        )) as CheckpointShare;
+        return updated.metadata.deletionTimestamp && (updated.metadata.finalizers ?? []).length === 0
+          ? undefined
+          : updated;
+      } catch (error: unknown) {
+        if (kubeStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  writeStatus(share: CheckpointShare, status: CheckpointShareStatus): Promise<CheckpointShare> {
+    return this.withFreshOnConflict(share, async (current) => {
+      const body = { metadata: { resourceVersion: current.metadata.resourceVersion }, status };
+      return (await this.api.patchNamespacedCustomObjectStatus(
+        { ...this.ref(current), body, fieldManager: this.fieldManager },
+        MERGE_PATCH,
+      )) as CheckpointShare;
+    });
+  }
+}

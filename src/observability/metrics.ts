@@ -1,0 +1,150 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueueMetrics } from '../controller/work-queue.js';
+
+export const CONTROLLER_NAME = 'checkpointshare';
+
+export type ReconcileResult = 'success' | 'error' | 'requeue_after';
+
+/** The operator's metrics, named as controller-runtime names them so existing dashboards work. */
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  private readonly reconcileTotal: Counter<'controller' | 'result'>;
+  private readonly reconcileErrors: Counter<'controller'>;
+  private readonly reconcileTime: Histogram<'controller'>;
+  private readonly queueDepth: Gauge<'name'>;
+  private readonly queueAdds: Counter<'name'>;
+  private readonly queueRetries: Counter<'name'>;
+  private readonly queueDuration: Histogram<'name'>;
+  private readonly workDuration: Histogram<'name'>;
+  private readonly openaiRequests: Counter<'operation' | 'code'>;
+  private readonly openaiDuration: Histogram<'operation'>;
+  private readonly granted: Counter;
+  private readonly revoked: Counter;
+  private readonly leader: Gauge;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+    this.reconcileTotal = new Counter({
+      name: 'controller_runtime_reconcile_total',
+      help: 'Total number of reconciliations per controller',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: 'controller_runtime_reconcile_errors_total',
+      help: 'Total number of reconciliation errors per controller',
+      labelNames: ['controller'],
+      registers,
+    });
+    this.reconcileTime = new Histogram({
+      name: 'controller_runtime_reconcile_time_seconds',
+      help: 'Length of time per reconciliation per controller',
+      labelNames: ['controller'],
+      buckets,
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: 'workqueue_depth',
+      help: 'Current depth of workqueue',
+      labelNames: ['name'],
+      registers,
+    });
+    this.queueAdds = new Counter({
+      name: 'workqueue_adds_total',
+      help: 'Total number of adds handled by workqueue',
+      labelNames: ['name'],
+      registers,
+    });
+    this.queueRetries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Total number of retries handled by workqueue',
+      labelNames: ['name'],
+      registers,
+    });
+    this.queueDuration = new Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long in seconds an item stays in workqueue before being requested',
+      labelNames: ['name'],
+      buckets,
+      registers,
+    });
+    this.workDuration = new Histogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'How long in seconds processing an item from workqueue takes',
+      labelNames: ['name'],
+      buckets,
+      registers,
+    });
+    this.openaiRequests = new Counter({
+      name: 'checkpointshare_openai_requests_total',
+      help: 'HTTP requests to the OpenAI admin API by operation and status code',
+      labelNames: ['operation', 'code'],
+      registers,
+    });
+    this.openaiDuration = new Histogram({
+      name: 'checkpointshare_openai_request_duration_seconds',
+      help: 'Duration of OpenAI admin API requests',
+      labelNames: ['operation'],
+      buckets,
+      registers,
+    });
+    this.granted = new Counter({
+      name: 'checkpointshare_permissions_granted_total',
+      help: 'Checkpoint permissions created by the operator',
+      registers,
+    });
+    this.revoked = new Counter({
+      name: 'checkpointshare_permissions_revoked_total',
+      help: 'Checkpoint permissions deleted by the operator',
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'leader_election_master_status',
+      help: 'Whether this replica is the leader (1) or not (0)',
+      labelNames: ['name'],
+      registers,
+    });
+    for (const labels of [
+      { controller: CONTROLLER_NAME, result: 'success' },
+      { controller: CONTROLLER_NAME, result: 'error' },
+      { controller: CONTROLLER_NAME, result: 'requeue_after' },
+    ]) {
+      this.reconcileTotal.inc(labels, 0);
+    }
+    this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
+    this.queueDepth.set({ name: CONTROLLER_NAME }, 0);
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  reconciled(result: ReconcileResult, seconds: number): void {
+    this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result });
+    if (result === 'error') this.reconcileErrors.inc({ controller: CONTROLLER_NAME });
+    this.reconcileTime.observe({ controller: CONTROLLER_NAME }, seconds);
+  }
+
+  openaiRequest(operation: string, code: string, seconds: number): void {
+    this.openaiRequests.inc({ operation, code });
+    this.openaiDuration.observe({ operation }, seconds);
+  }
+
+  permissionsChanged(granted: number, revoked: number): void {
+    if (granted > 0) this.granted.inc(granted);
+    if (revoked > 0) this.revoked.inc(revoked);
+  }
+
+  setLeader(isLeader: boolean): void {
+    this.leader.set({ name: CONTROLLER_NAME }, isLeader ? 1 : 0);
+  }
+
+  queue(): QueueMetrics {
+    const name = { name: CONTROLLER_NAME };
+    return {
+      add: () => this.queueAdds.inc(name),
+      retry: () => this.queueRetries.inc(name),
+      depth: (n) => this.queueDepth.set(name, n),
+      queued: (s) => this.queueDuration.observe(name, s),
+      worked: (s) => this.workDuration.observe(name, s),
+    };
+  }
+}

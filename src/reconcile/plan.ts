@@ -1,0 +1,166 @@
+import type { CheckpointShare } from '../api/types.js';
+import type { Permission } from '../openai/permissions.js';
+import { hasFinalizer, homeOf, isDeleting, keyOf, managedOf, projectsOf } from './share-facts.js';
+
+/**
+ * What one reconcile of one checkpoint sees: every cached object whose spec or status names the
+ * checkpoint, and the permissions OpenAI listed for it (undefined when the checkpoint is gone).
+ */
+export interface CheckpointView {
+  checkpoint: string;
+  shares: readonly CheckpointShare[];
+  listed: readonly Permission[] | undefined;
+  /** Whether projects that failed terminally before may be tried again in this pass. */
+  retryFailed: boolean;
+}
+
+/** How one object relates to the checkpoint being reconciled. */
+export type Role =
+  /** Lives here and wants its projects here. */
+  | 'settled'
+  /** Wants its projects here, but its grants still sit on another checkpoint: not acted on yet. */
+  | 'arriving'
+  /** Its grants are here but its spec names another checkpoint: revoke here, then move. */
+  | 'leaving'
+  /** Being deleted with its grants here. */
+  | 'deleting';
+
+export function roleOf(share: CheckpointShare, checkpoint: string): Role | undefined {
+  const home = homeOf(share);
+  if (isDeleting(share)) return home === checkpoint ? 'deleting' : undefined;
+  if (home === checkpoint) return share.spec.checkpoint === checkpoint ? 'settled' : 'leaving';
+  return share.spec.checkpoint === checkpoint ? 'arriving' : undefined;
+}
+
+/** The sets DESIGN.md "Semantics" defines for one checkpoint, derived once per view. */
+export interface CheckpointSets {
+  /** Union of spec.projectIds over live objects whose spec names the checkpoint. */
+  desired: ReadonlySet<string>;
+  /** Projects of suspended objects and of Orphan objects being deleted: never touched. */
+  protected: ReadonlySet<string>;
+  /** Projects whose permissions this operator may revoke. */
+  managed: ReadonlySet<string>;
+  /** Projects holding at least one listed permission. */
+  listed: ReadonlySet<string>;
+  /** Projects that failed terminally and are not retried in this pass. */
+  failed: ReadonlySet<string>;
+  authoritative: boolean;
+}
+
+export function deriveSets(view: CheckpointView): CheckpointSets {
+  const desired = new Set<string>();
+  const protectedProjects = new Set<string>();
+  const managed = new Set<string>();
+  const failed = new Set<string>();
+  let authoritative = false;
+  for (const share of view.shares) {
+    const role = roleOf(share, view.checkpoint);
+    if (!role) continue;
+    const live = role !== 'deleting';
+    const specHere = share.spec.checkpoint === view.checkpoint;
+    if (live && specHere) {
+      for (const p of projectsOf(share)) desired.add(p);
+      if (share.spec.mode === 'Authoritative') authoritative = true;
+    }
+    if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) managed.add(p);
+    const handsOff =
+      (live && share.spec.suspend) || (role === 'deleting' && share.spec.deletionPolicy === 'Orphan');
+    if (handsOff) {
+      if (specHere) for (const p of projectsOf(share)) protectedProjects.add(p);
+      if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) protectedProjects.add(p);
+    }
+    if (role === 'settled' && !view.retryFailed)
+      for (const f of share.status?.failures ?? []) failed.add(f.projectId);
+  }
+  const listed = new Set((view.listed ?? []).map((p) => p.projectId));
+  if (authoritative) for (const p of listed) managed.add(p);
+  return { desired, protected: protectedProjects, managed, listed, failed, authoritative };
+}
+
+export interface Plan {
+  checkpoint: string;
+  /** Live objects that need the finalizer before anything is granted for them. */
+  addFinalizer: CheckpointShare[];
+  /**
+   * Ownership records to write BEFORE any OpenAI call: object key -> the full new
+   * managedProjects, for each object whose record must grow (or that has none yet).
+   */
+  record: Map<string, string[]>;
+  /** Projects to grant, in one create call. */
+  grant: string[];
+  /** Permissions to delete, one call each. */
+  revoke: Permission[];
+  /** Object key -> desired projects found already granted that no record held (Adopted). */
+  adopt: Map<string, string[]>;
+}
+
+/** True when a settled, unsuspended object's projects may be granted and recorded by this pass. */
+function acts(share: CheckpointShare, checkpoint: string): boolean {
+  return roleOf(share, checkpoint) === 'settled' && !share.spec.suspend;
+}
+
+/**
+ * The pure heart of the operator: what to change on one checkpoint.
+ * grant = desired - listed - protected - failed, restricted to projects of objects that may act;
+ * revoke = (listed ∩ managed) - desired - protected.
+ */
+export function plan(view: CheckpointView): Plan {
+  const sets = deriveSets(view);
+  const empty: Plan = {
+    checkpoint: view.checkpoint,
+    addFinalizer: [],
+    record: new Map(),
+    grant: [],
+    revoke: [],
+    adopt: new Map(),
+  };
+  const actors = view.shares.filter((s) => acts(s, view.checkpoint));
+  empty.addFinalizer = actors.filter((s) => !hasFinalizer(s));
+  if (view.listed === undefined) return empty;
+
+  const grant = new Set<string>();
+  for (const share of actors) {
+    for (const p of projectsOf(share)) {
+      if (!sets.listed.has(p) && !sets.protected.has(p) && !sets.failed.has(p)) grant.add(p);
+    }
+  }
+  empty.grant = [...grant].sort();
+
+  empty.revoke = view.listed
+    .filter((perm) => sets.managed.has(perm.projectId) && !sets.desired.has(perm.projectId))
+    .filter((perm) => !sets.protected.has(perm.projectId))
+    .sort((a, b) => a.projectId.localeCompare(b.projectId) || a.id.localeCompare(b.id));
+
+  const recordedAnywhere = new Set<string>();
+  for (const share of view.shares)
+    if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) recordedAnywhere.add(p);
+
+  for (const share of actors) {
+    const managed = new Set(managedOf(share));
+    const wanted = projectsOf(share).filter(
+      (p) => grant.has(p) || (sets.listed.has(p) && !sets.protected.has(p)),
+    );
+    const added = wanted.filter((p) => !managed.has(p));
+    if (added.length > 0 || share.status?.checkpoint !== view.checkpoint) {
+      empty.record.set(keyOf(share), [...managed, ...added].sort());
+    }
+    const adopted = added.filter((p) => sets.listed.has(p) && !recordedAnywhere.has(p));
+    if (adopted.length > 0) empty.adopt.set(keyOf(share), adopted.sort());
+  }
+  return empty;
+}
+
+/**
+ * Projects an object still waits on before it may let go of the checkpoint (deleting or
+ * leaving): its managed projects that hold a permission, that nobody live desires here, and
+ * that are not protected. Empty means its finalizer may go or it may move on.
+ */
+export function pendingRevocations(
+  share: CheckpointShare,
+  view: CheckpointView,
+  sets: CheckpointSets,
+): string[] {
+  if (view.listed === undefined) return [];
+  if (isDeleting(share) && share.spec.deletionPolicy === 'Orphan') return [];
+  return managedOf(share).filter((p) => sets.listed.has(p) && !sets.desired.has(p) && !sets.protected.has(p));
+}

@@ -1,0 +1,243 @@
+import { isDeepStrictEqual } from 'node:util';
+import { EventReason } from '../api/constants.js';
+import { parseDuration } from '../api/duration.js';
+import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../api/types.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { ShareWriter } from '../kube/share-writer.js';
+import { TerminalError } from '../openai/errors.js';
+import type { Permission, PermissionsApi } from '../openai/permissions.js';
+import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
+import { homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
+import { settle } from './status.js';
+
+/** Where a pass reads objects from and records what it wrote (the controller's cache). */
+export interface ShareSource {
+  sharesOn(checkpoint: string): CheckpointShare[];
+  remember(share: CheckpointShare): void;
+  forgetWritten(key: string): void;
+}
+
+export interface ReconcileDeps {
+  shares: ShareSource;
+  writer: ShareWriter;
+  permissions: PermissionsApi;
+  events: EventRecorder;
+  /** Drift-check period for objects that set no spec.interval. */
+  defaultIntervalMs: number;
+  /** How long a project that failed terminally waits before it is tried again unprompted. */
+  failedRecheckMs: number;
+  now: () => Date;
+}
+
+export interface CallCounts {
+  list: number;
+  grant: number;
+  revoke: number;
+}
+
+export interface ReconcileOutcome {
+  checkpoint: string;
+  objects: string[];
+  calls: CallCounts;
+  /** Whether anything was written to OpenAI or Kubernetes. */
+  changed: boolean;
+  granted: string[];
+  revoked: string[];
+  adopted: string[];
+  requeueAfterMs: number | undefined;
+}
+
+const joined = (projects: readonly string[]) => projects.join(', ');
+
+/**
+ * Reconciles one checkpoint: list, plan, then act in the order that keeps ownership records
+ * ahead of OpenAI (finalizers, records, revokes, one grant, confirming list, statuses,
+ * finalizer releases). Throws on any failure; the error policy turns it into conditions,
+ * events and a backoff. A crash between any two steps leaves a state the next pass repairs.
+ */
+export class CheckpointReconciler {
+  /** Per checkpoint: the object generations when failed projects were last retried. */
+  private readonly failedRetries = new Map<string, { at: number; signature: string }>();
+
+  constructor(private readonly deps: ReconcileDeps) {}
+
+  async reconcile(checkpoint: string): Promise<ReconcileOutcome> {
+    const calls: CallCounts = { list: 0, grant: 0, revoke: 0 };
+    const api = this.counted(calls);
+    let shares = this.deps.shares.sharesOn(checkpoint);
+    const outcome: ReconcileOutcome = {
+      checkpoint,
+      objects: shares.map(keyOf),
+      calls,
+      changed: false,
+      granted: [],
+      revoked: [],
+      adopted: [],
+      requeueAfterMs: undefined,
+    };
+    if (shares.length === 0) return outcome;
+
+    const signature = shares.map((s) => `${keyOf(s)}@${s.metadata.generation ?? 0}`).join(',');
+    const retryFailed = this.shouldRetryFailed(checkpoint, signature);
+    let listed = await api.list(checkpoint);
+    const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed });
+    const replace = (updated: CheckpointShare) => {
+      this.deps.shares.remember(updated);
+      shares = shares.map((s) => (keyOf(s) === keyOf(updated) ? updated : s));
+      outcome.changed = true;
+    };
+
+    const work = plan(view());
+    for (const share of work.addFinalizer) replace(await this.deps.writer.addFinalizer(share));
+    for (const [key, managedProjects] of work.record) {
+      const share = shares.find((s) => keyOf(s) === key);
+      if (share)
+        replace(await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }));
+    }
+
+    const sets = deriveSets(view());
+    for (const permission of work.revoke) {
+      await api.revoke(checkpoint, permission.id);
+      outcome.changed = true;
+      outcome.revoked.push(permission.projectId);
+    }
+
+    const grantFailures = new Map<string, GrantFailure>();
+    if (work.grant.length > 0) {
+      const result = await api.grant(checkpoint, work.grant);
+      outcome.changed = true;
+      outcome.granted = result.granted.map((p) => p.projectId);
+      for (const f of result.failed)
+        grantFailures.set(f.projectId, { projectId: f.projectId, reason: f.reason, message: f.message });
+      if (listed) listed = [...listed, ...result.granted];
+    }
+    // A revoke is only done once a list no longer shows it.
+    if (work.revoke.length > 0) listed = await api.list(checkpoint);
+
+    await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures);
+    outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
+
+    const now = this.deps.now();
+    const settlement = settle({ view: view(), grantFailures, now });
+    for (const share of shares) {
+      const status = settlement.statuses.get(keyOf(share));
+      if (status && !isDeepStrictEqual(normalize(share.status), normalize(status))) {
+        replace(await this.deps.writer.writeStatus(share, status));
+      }
+    }
+    for (const share of settlement.releaseFinalizer) {
+      const current = shares.find((s) => keyOf(s) === keyOf(share)) ?? share;
+      const updated = await this.deps.writer.removeFinalizer(current);
+      outcome.changed = true;
+      if (updated) this.deps.shares.remember(updated);
+      else this.deps.shares.forgetWritten(keyOf(share));
+    }
+    if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
+    outcome.requeueAfterMs = this.interval(shares, checkpoint);
+    return outcome;
+  }
+
+  /** Events for what this pass did, on each object the change concerns. */
+  private async announce(
+    checkpoint: string,
+    shares: readonly CheckpointShare[],
+    adopt: ReadonlyMap<string, string[]>,
+    outcome: ReconcileOutcome,
+    authoritative: boolean,
+    grantFailures: ReadonlyMap<string, GrantFailure>,
+  ): Promise<void> {
+    const granted = new Set(outcome.granted);
+    const revoked = new Set(outcome.revoked);
+    for (const share of shares) {
+      const role = roleOf(share, checkpoint);
+      if (!role) continue;
+      const mine = projectsOf(share).filter((p) => granted.has(p));
+      if (role === 'settled' && mine.length > 0) {
+        await this.deps.events.record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
+      }
+      const adopted = adopt.get(keyOf(share)) ?? [];
+      if (adopted.length > 0) {
+        await this.deps.events.record(
+          share,
+          EventReason.Adopted,
+          `Adopted existing permissions of ${joined(adopted)} on ${checkpoint}`,
+        );
+      }
+      const owned = new Set(homeOf(share) === checkpoint ? managedOf(share) : []);
+      const gone = [...revoked].filter(
+        (p) => owned.has(p) || (authoritative && role === 'settled' && share.spec.mode === 'Authoritative'),
+      );
+      if (gone.length > 0)
+        await this.deps.events.record(
+          share,
+          EventReason.Revoked,
+          `Revoked ${joined(gone.sort())} on ${checkpoint}`,
+        );
+      const failedBefore = new Set((share.status?.failures ?? []).map((f) => `${f.projectId}|${f.reason}`));
+      for (const project of projectsOf(share)) {
+        const failure = grantFailures.get(project);
+        if (role === 'settled' && failure && !failedBefore.has(`${project}|${failure.reason}`)) {
+          await this.deps.events.record(
+            share,
+            EventReason.GrantFailed,
+            `Cannot grant ${project} on ${checkpoint}: ${failure.reason}: ${failure.message ?? ''}`,
+          );
+        }
+      }
+    }
+  }
+
+  private shouldRetryFailed(checkpoint: string, signature: string): boolean {
+    const last = this.failedRetries.get(checkpoint);
+    if (!last || last.signature !== signature) return true;
+    return this.deps.now().getTime() - last.at >= this.deps.failedRecheckMs;
+  }
+
+  /** The drift-check period: the smallest spec.interval among the objects, else the default. */
+  private interval(shares: readonly CheckpointShare[], checkpoint: string): number {
+    let interval = this.deps.defaultIntervalMs;
+    for (const share of shares) {
+      if (share.spec.checkpoint !== checkpoint || !share.spec.interval) continue;
+      const ms = parseDuration(share.spec.interval);
+      if (ms !== undefined && ms > 0) interval = Math.min(interval, ms);
+    }
+    return interval;
+  }
+
+  /** The permissions API with this pass's calls counted (for the outcome log line). */
+  private counted(
+    calls: CallCounts,
+  ): PermissionsApi & { list(checkpoint: string): Promise<Permission[] | undefined> } {
+    const api = this.deps.permissions;
+    return {
+      async list(checkpoint: string) {
+        calls.list += 1;
+        try {
+          return await api.list(checkpoint);
+        } catch (error: unknown) {
+          // A checkpoint that is gone has nothing left to grant or revoke; the view says so.
+          if (error instanceof TerminalError && error.reason === 'CheckpointNotFound') return undefined;
+          throw error;
+        }
+      },
+      grant(checkpoint, projectIds) {
+        calls.grant += 1;
+        return api.grant(checkpoint, projectIds);
+      },
+      revoke(checkpoint, permissionId) {
+        calls.revoke += 1;
+        return api.revoke(checkpoint, permissionId);
+      },
+    } as PermissionsApi & { list(checkpoint: string): Promise<Permission[] | undefined> };
+  }
+}
+
+/** Status as compared for "nothing changed": absent and empty lists are the same. */
+function normalize(status: CheckpointShareStatus | undefined): CheckpointShareStatus {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(status ?? {})) {
+    if (value === undefined || value === null) continue;
+    out[key] = value;
+  }
+  return out as CheckpointShareStatus;
+}

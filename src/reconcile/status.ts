@@ -1,0 +1,252 @@
+import { ConditionReason } from '../api/constants.js';
+import type { CheckpointShare, CheckpointShareStatus, Condition, Grant, GrantFailure } from '../api/types.js';
+import type { Permission } from '../openai/permissions.js';
+import { type ConditionSet, mergeConditions } from './conditions.js';
+import { type CheckpointSets, type CheckpointView, deriveSets, pendingRevocations, roleOf } from './plan.js';
+import { hasFinalizer, keyOf, managedOf, projectsOf } from './share-facts.js';
+
+/** What a pass did, as the status computation needs it. */
+export interface PassOutcome {
+  /** The view after the pass: records as written, permissions as last listed or created. */
+  view: CheckpointView;
+  /** Projects that could not be granted in this pass, with OpenAI's reason. */
+  grantFailures: ReadonlyMap<string, GrantFailure>;
+  now: Date;
+}
+
+export interface Settlement {
+  /** Object key -> the whole status to write (the executor skips ones equal to the current). */
+  statuses: Map<string, CheckpointShareStatus>;
+  /** Deleting objects whose grants are settled: their finalizer may go. */
+  releaseFinalizer: CheckpointShare[];
+}
+
+/** A failure of the whole pass, as the error policy classified it. */
+export interface PassError {
+  transient: boolean;
+  reason: string;
+  message: string;
+}
+
+const list = (projects: readonly string[]) => projects.join(', ');
+
+function grantsFor(share: CheckpointShare, listed: readonly Permission[]): Grant[] {
+  const byProject = new Map<string, Permission>();
+  for (const perm of listed) {
+    const seen = byProject.get(perm.projectId);
+    if (
+      !seen ||
+      perm.createdAt < seen.createdAt ||
+      (perm.createdAt === seen.createdAt && perm.id < seen.id)
+    ) {
+      byProject.set(perm.projectId, perm);
+    }
+  }
+  return projectsOf(share).flatMap((projectId) => {
+    const perm = byProject.get(projectId);
+    if (!perm) return [];
+    return [
+      {
+        projectId,
+        permissionId: perm.id,
+        createdAt: new Date(perm.createdAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    ];
+  });
+}
+
+function failuresFor(share: CheckpointShare, outcome: PassOutcome, sets: CheckpointSets): GrantFailure[] {
+  const previous = new Map((share.status?.failures ?? []).map((f) => [f.projectId, f]));
+  return projectsOf(share).flatMap((projectId) => {
+    if (sets.listed.has(projectId)) return [];
+    const failure =
+      outcome.grantFailures.get(projectId) ??
+      (outcome.view.retryFailed ? undefined : previous.get(projectId));
+    return failure ? [{ ...failure }] : [];
+  });
+}
+
+function settledConditions(
+  share: CheckpointShare,
+  view: CheckpointView,
+  sets: CheckpointSets,
+  grants: readonly Grant[],
+  failures: readonly GrantFailure[],
+): ConditionSet {
+  const converged = { status: 'False' as const, reason: ConditionReason.Converged, message: '' };
+  if (view.listed === undefined) {
+    const message = `checkpoint ${view.checkpoint} was not found in OpenAI`;
+    const stalled = { status: 'True' as const, reason: ConditionReason.CheckpointNotFound, message };
+    return { ready: { ...stalled, status: 'False' }, reconciling: { ...stalled, status: 'False' }, stalled };
+  }
+  const granted = new Set(grants.map((g) => g.projectId));
+  const missing = projectsOf(share).filter((p) => !granted.has(p));
+  const pending = pendingRevocations(share, view, sets);
+  const summary = `${grants.length} of ${projectsOf(share).length} projects granted on ${view.checkpoint}`;
+  if (share.spec.suspend) {
+    const drift = [
+      missing.length > 0 ? `not granted: ${list(missing)}` : '',
+      pending.length > 0 ? `not revoked: ${list(pending)}` : '',
+    ].filter(Boolean);
+    const message = `suspended: ${summary}${drift.length > 0 ? `; drift: ${drift.join('; ')}` : ''}`;
+    return {
+      ready: { status: drift.length === 0 ? 'True' : 'False', reason: ConditionReason.Suspended, message },
+      reconciling: { status: 'False', reason: ConditionReason.Suspended, message },
+      stalled: { status: 'False', reason: ConditionReason.Suspended, message },
+    };
+  }
+  if (failures.length > 0) {
+    const message = `cannot grant ${failures.map((f) => `${f.projectId} (${f.reason}: ${f.message ?? ''})`).join('; ')}; ${summary}`;
+    const reason = failures[0]?.reason ?? ConditionReason.InvalidProject;
+    return {
+      ready: { status: 'False', reason, message },
+      reconciling: { status: 'False', reason, message },
+      stalled: { status: 'True', reason, message },
+    };
+  }
+  if (missing.length > 0 || pending.length > 0) {
+    const waits = [
+      missing.length > 0 ? `waiting to grant ${list(missing)}` : '',
+      pending.length > 0 ? `waiting to revoke ${list(pending)}` : '',
+    ].filter(Boolean);
+    const message = `${waits.join('; ')}; ${summary}`;
+    return {
+      ready: { status: 'False', reason: ConditionReason.Progressing, message },
+      reconciling: { status: 'True', reason: ConditionReason.Progressing, message },
+      stalled: { status: 'False', reason: ConditionReason.Progressing, message },
+    };
+  }
+  return {
+    ready: { status: 'True', reason: ConditionReason.Converged, message: summary },
+    reconciling: { ...converged, message: summary },
+    stalled: { ...converged, message: summary },
+  };
+}
+
+/** The status of one object at the checkpoint that is its home, after a pass that completed. */
+function settledStatus(
+  share: CheckpointShare,
+  outcome: PassOutcome,
+  sets: CheckpointSets,
+): CheckpointShareStatus {
+  const { view, now } = outcome;
+  const listed = view.listed ?? [];
+  const grants = view.listed === undefined ? [] : grantsFor(share, listed);
+  const failures = failuresFor(share, outcome, sets);
+  const failed = new Set(failures.map((f) => f.projectId));
+  const wanted = new Set(projectsOf(share));
+  // A record may go once nothing is granted for it and this object will not grant it.
+  const managedProjects =
+    share.spec.suspend || view.listed === undefined
+      ? [...managedOf(share)]
+      : managedOf(share).filter((p) => sets.listed.has(p) || (wanted.has(p) && !failed.has(p)));
+  return {
+    checkpoint: view.checkpoint,
+    managedProjects: managedProjects.sort(),
+    grants,
+    failures,
+    desiredCount: projectsOf(share).length,
+    grantedCount: grants.length,
+    conditions: mergeConditions(
+      share.status?.conditions,
+      settledConditions(share, view, sets, grants, failures),
+      share.metadata.generation,
+      now,
+    ),
+    ...(share.metadata.generation === undefined ? {} : { observedGeneration: share.metadata.generation }),
+  };
+}
+
+function progressing(share: CheckpointShare, message: string, now: Date): Condition[] {
+  const spec = { status: 'True' as const, reason: ConditionReason.Progressing, message };
+  return mergeConditions(
+    share.status?.conditions,
+    { ready: { ...spec, status: 'False' }, reconciling: spec, stalled: { ...spec, status: 'False' } },
+    share.metadata.generation,
+    now,
+  );
+}
+
+/** Computes every status and finalizer release that follows from a completed pass. Pure. */
+export function settle(outcome: PassOutcome): Settlement {
+  const { view, now } = outcome;
+  const sets = deriveSets(view);
+  const statuses = new Map<string, CheckpointShareStatus>();
+  const releaseFinalizer: CheckpointShare[] = [];
+  for (const share of view.shares) {
+    const role = roleOf(share, view.checkpoint);
+    const pending = role ? pendingRevocations(share, view, sets) : [];
+    if (role === 'settled') {
+      statuses.set(keyOf(share), settledStatus(share, outcome, sets));
+    } else if (role === 'deleting') {
+      if (pending.length === 0) {
+        if (hasFinalizer(share)) releaseFinalizer.push(share);
+      } else {
+        statuses.set(keyOf(share), {
+          ...share.status,
+          conditions: progressing(
+            share,
+            `deleting: waiting to revoke ${list(pending)} on ${view.checkpoint}`,
+            now,
+          ),
+        });
+      }
+    } else if (role === 'leaving') {
+      const movable = pending.length === 0 && !share.spec.suspend;
+      statuses.set(
+        keyOf(share),
+        movable
+          ? {
+              checkpoint: share.spec.checkpoint,
+              managedProjects: [],
+              grants: [],
+              failures: [],
+              desiredCount: projectsOf(share).length,
+              grantedCount: 0,
+              conditions: progressing(
+                share,
+                `moved from ${view.checkpoint} to ${share.spec.checkpoint}`,
+                now,
+              ),
+              ...(share.status?.observedGeneration === undefined
+                ? {}
+                : { observedGeneration: share.status.observedGeneration }),
+            }
+          : {
+              ...share.status,
+              conditions: progressing(
+                share,
+                share.spec.suspend
+                  ? `suspended while moving from ${view.checkpoint} to ${share.spec.checkpoint}`
+                  : `revoking ${list(pending)} on ${view.checkpoint} before moving to ${share.spec.checkpoint}`,
+                now,
+              ),
+            },
+      );
+    }
+  }
+  return { statuses, releaseFinalizer };
+}
+
+/** Conditions for every object at home on the checkpoint when a pass failed as a whole. */
+export function settleError(
+  view: CheckpointView,
+  error: PassError,
+  now: Date,
+): Map<string, CheckpointShareStatus> {
+  const statuses = new Map<string, CheckpointShareStatus>();
+  for (const share of view.shares) {
+    const role = roleOf(share, view.checkpoint);
+    if (!role || role === 'arriving') continue;
+    const spec = { status: 'True' as const, reason: error.reason, message: error.message };
+    const conditions: ConditionSet = error.transient
+      ? { ready: { ...spec, status: 'False' }, reconciling: spec, stalled: { ...spec, status: 'False' } }
+      : { ready: { ...spec, status: 'False' }, reconciling: { ...spec, status: 'False' }, stalled: spec };
+    statuses.set(keyOf(share), {
+      ...share.status,
+      conditions: mergeConditions(share.status?.conditions, conditions, share.metadata.generation, now),
+      ...(share.metadata.generation === undefined ? {} : { observedGeneration: share.metadata.generation }),
+    });
+  }
+  return statuses;
+}

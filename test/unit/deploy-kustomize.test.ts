@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CRD_NAME, GROUP, PLURAL } from '../../src/api/constants.js';
 import { CRD_PATH } from '../../src/api/crd.js';
+import { loadConfig, SETTINGS } from '../../src/config.js';
 import {
   DEPLOY_DIR,
   DESIGN_ENDPOINTS,
@@ -192,6 +193,36 @@ describe('the Deployment', () => {
     expect([...env.keys()]).toEqual([...DESIGN_SETTINGS]);
     expect((container.env ?? []).filter((e) => /sk-/.test(e.value ?? ''))).toEqual([]);
     expect(container.envFrom).toBeUndefined();
+  });
+
+  it('sets every setting the config loader reads, except KUBECONFIG (in a cluster the token is mounted)', () => {
+    const read = Object.values(SETTINGS)
+      .map((setting) => setting.env)
+      .filter((name) => name !== 'KUBECONFIG');
+    expect([...env.keys()].sort()).toEqual([...read].sort());
+  });
+
+  it('yields a valid config: all namespaces, leader election on, the probes port', () => {
+    const resolved = Object.fromEntries(
+      [...env.values()].map((e) => [
+        e.name,
+        e.value ??
+          (e.valueFrom?.secretKeyRef ? 'REPLACE_WITH_YOUR_ADMIN_KEY' : undefined) ??
+          (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace' ? OPERATOR_NAMESPACE : undefined),
+      ]),
+    );
+    const config = loadConfig({ argv: container.args?.slice(1) ?? [], env: resolved, inCluster: true });
+    expect(config).toMatchObject({
+      openaiBaseUrl: 'https://api.openai.com/v1',
+      watchNamespaces: [],
+      maxConcurrentReconciles: 4,
+      resyncIntervalMs: 600_000,
+      openaiMaxRps: 5,
+      leaderElection: true,
+      podNamespace: OPERATOR_NAMESPACE,
+      httpPort: DESIGN_HTTP_PORT,
+      logLevel: 'info',
+    });
   });
 
   it.each([

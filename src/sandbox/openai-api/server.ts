@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { authorize, handleAdminRequest, invalidUrl, matchRoute } from './admin-api.js';
+import { type AdminRoute, authorize, handleAdminRequest, invalidUrl, matchRoute } from './admin-api.js';
 import { CONTROL_PREFIX, handleControlRequest } from './control.js';
 import type { FaultInjector, FaultSpec } from './faults.js';
 import { delay, errorReply, newRequestId, type Reply, readBody, writeJson, writeRaw } from './http.js';
@@ -72,10 +72,27 @@ function sendFault(res: ServerResponse, fault: FaultSpec, requestId: string): nu
       writeRaw(res, 200, 'application/json', '{"object":"list","data":[{"id":"cp_', requestId);
       return 200;
     case 'reset':
-    case 'latency':
       res.socket?.destroy();
       return null;
+    case 'latency':
+      throw new Error('latency delays an answer; it is not one');
   }
+}
+
+/** The answer OpenAI would give; authorization comes first, as on the real API. */
+function carryOut(
+  req: IncomingMessage,
+  url: URL,
+  route: AdminRoute | undefined,
+  body: string | undefined,
+  state: StandInState,
+): Reply {
+  if (body === undefined) return errorReply(413, 'Request body too large.');
+  if (!route) return invalidUrl(req.method ?? 'GET', url.pathname);
+  return (
+    authorize(req.headers.authorization, state.adminKey) ??
+    handleAdminRequest(route, url.searchParams, body, state.store)
+  );
 }
 
 async function serveAdminApi(req: IncomingMessage, res: ServerResponse, url: URL, state: StandInState) {
@@ -110,13 +127,7 @@ async function serveAdminApi(req: IncomingMessage, res: ServerResponse, url: URL
       record.status = sendFault(res, fault, requestId);
       return;
     }
-    let reply: Reply;
-    if (body === undefined) reply = errorReply(413, 'Request body too large.');
-    else if (!route) reply = invalidUrl(method, url.pathname);
-    else
-      reply =
-        authorize(req.headers.authorization, state.adminKey) ??
-        handleAdminRequest(route, url.searchParams, body, state.store);
+    const reply = carryOut(req, url, route, body, state);
     if (fault && fault.kind !== 'latency') {
       record.status = sendFault(res, fault, requestId);
       return;

@@ -316,7 +316,7 @@ export function eventsV1(): ResourceType {
       admitBuiltin(
         {
           kind: 'Event',
-          version: 'events.k8s.io/v1',
+          version: 'v1',
           schema: eventsSchema,
           microTimeFields: ['eventTime', 'series.lastObservedTime'],
           timeFields: ['deprecatedFirstTimestamp', 'deprecatedLastTimestamp'],

@@ -88,7 +88,7 @@ export function leases(): ResourceType {
       admitBuiltin(
         {
           kind: 'Lease',
-          version: 'coordination.k8s.io/v1',
+          version: 'v1',
           schema,
           microTimeFields: ['spec.acquireTime', 'spec.renewTime'],
           validate: validateLease,

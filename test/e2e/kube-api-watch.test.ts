@@ -166,6 +166,27 @@ describe('watch', () => {
     watch.stop();
   });
 
+  it('wraps watched objects in Table rows when kubectl get --watch asks for them', async () => {
+    await create('tables', 'row');
+    const response = await fetch(
+      `${k.standIn.url}${NAMESPACED}/tables/checkpointshares?watch=true&timeoutSeconds=1`,
+      {
+        headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+      },
+    );
+    const [line = ''] = (await response.text()).split('\n');
+    const event = JSON.parse(line) as {
+      type: string;
+      object: { kind: string; rows: { cells: unknown[] }[] };
+    };
+    expect(event.type).toBe('ADDED');
+    expect(event.object.kind).toBe('Table');
+    expect(event.object.rows[0]?.cells.slice(0, 2)).toEqual([
+      'row',
+      'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd',
+    ]);
+  });
+
   it('ends the stream after timeoutSeconds', async () => {
     const watch = await openWatch(k, `${NAMESPACED}/timeouts/checkpointshares`, { timeoutSeconds: 1 });
     const end = await waitFor('the watch to end', () => watch.ended(), 3_000);

@@ -60,6 +60,7 @@ export function negotiate(accept: string | undefined): ResponseFormat {
     );
     const as = args.get('as');
     if (
+      type.toLowerCase() === 'application/json' &&
       as === 'Table' &&
       args.get('g') === 'meta.k8s.io' &&
       ['v1', 'v1beta1'].includes(args.get('v') ?? '')

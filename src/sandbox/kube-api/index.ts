@@ -114,7 +114,25 @@ function resolve(resources: readonly ResourceType[], name: string): ResourceType
   return found;
 }
 
-/** Starts the stand-in and resolves once it listens. */
+/**
+ * Starts the stand-in and resolves once it listens.
+ *
+ * ```ts
+ * const kube = await startKubeStandIn({ port: 0, token: 'dev' });
+ * await kube.writeKubeconfig('/tmp/kubeconfig');   // kubectl --kubeconfig /tmp/kubeconfig get cps -A
+ * const kc = new KubeConfig();
+ * kc.loadFromString(kube.kubeconfig());            // or loadFromFile('/tmp/kubeconfig')
+ * kube.faults.dropWatches();                       // informers see their watch fail
+ * await kube.close();                              // ends watches; the process can exit
+ * ```
+ *
+ * Where it knowingly differs from a real API server: namespaces are created on first use and
+ * cannot be deleted; request bodies must be JSON or YAML (no protobuf, so typed kubectl
+ * commands such as `kubectl create namespace` fail with 415 while `kubectl apply -f` works);
+ * no server-side apply (415); strategic merge patch is applied as a JSON merge patch; no
+ * managedFields; list pages show the state at the time of each page; propagationPolicy is
+ * ignored because there is no garbage collector.
+ */
 export async function startKubeStandIn(options: KubeStandInOptions = {}): Promise<KubeStandIn> {
   const resources = servedResources();
   const namespacesType = resolve(resources, 'namespaces');

@@ -21,6 +21,8 @@ export interface WatchRequest extends ObjectFilter {
   /** The watch-list protocol: current state first, then a bookmark marking its end. */
   sendInitialEvents: boolean;
   timeoutSeconds: number | undefined;
+  /** How objects in ADDED/MODIFIED/DELETED events are written (a Table row for kubectl get -w). */
+  render?: (obj: KubeObject) => unknown;
 }
 
 export interface WatchHubOptions {
@@ -178,5 +180,7 @@ function matches(request: WatchRequest, obj: KubeObject): boolean {
 
 function send(watcher: Watcher, type: string, object: KubeObject): void {
   if (watcher.res.writableEnded || watcher.res.destroyed) return;
-  watcher.res.write(`${JSON.stringify({ type, object })}\n`);
+  const { render } = watcher.request;
+  const body = render && type !== 'BOOKMARK' ? render(object) : object;
+  watcher.res.write(`${JSON.stringify({ type, object: body })}\n`);
 }

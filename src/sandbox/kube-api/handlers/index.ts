@@ -15,7 +15,10 @@ const COLLECTION_VERBS = new Set(['list', 'watch', 'deletecollection']);
  */
 export async function handleResource(cluster: Cluster, r: ApiRequest): Promise<Reply | undefined> {
   const { rt, info } = r;
-  if (rt.namespaced && info.namespace === undefined && !COLLECTION_VERBS.has(info.verb)) throw pathNotFound();
+  if (rt.namespaced && info.namespace === undefined && !COLLECTION_VERBS.has(info.verb)) {
+    // The all-namespaces collection path exists (for list and watch); objects live only under a namespace.
+    throw info.name === undefined ? methodNotAllowed() : pathNotFound();
+  }
   if (!rt.namespaced && info.namespace !== undefined) throw pathNotFound();
   if (info.subresource !== undefined) {
     if (info.subresource !== 'status' || !rt.statusSubresource) throw pathNotFound();

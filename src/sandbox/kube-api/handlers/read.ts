@@ -160,9 +160,17 @@ export function watchObjects(cluster: Cluster, r: ApiRequest): void {
       ],
     );
   }
+  const format = r.format;
+  const include = includeObject(r);
   cluster.hub.serve(r.req, r.res, {
     rt,
     ...filter,
+    ...(format.kind === 'table'
+      ? {
+          render: (obj: KubeObject) =>
+            toTable(rt, [obj], include, { resourceVersion: obj.metadata.resourceVersion }, format.version),
+        }
+      : {}),
     resourceVersion: resourceVersionParam(query),
     allowBookmarks,
     sendInitialEvents,

@@ -15,6 +15,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/support/build-once.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

@@ -110,6 +110,7 @@ export class Controller implements InformerHandlers {
       const seconds = (performance.now() - started) / 1000;
       this.deps.queue.forget(checkpoint);
       if (outcome.requeueAfterMs !== undefined) this.deps.queue.addAfter(checkpoint, outcome.requeueAfterMs);
+      for (const next of outcome.handedOver) this.deps.queue.add(next);
       this.deps.metrics?.reconciled(
         outcome.requeueAfterMs === undefined ? 'success' : 'requeue_after',
         seconds,

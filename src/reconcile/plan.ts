@@ -60,7 +60,8 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
     const specHere = share.spec.checkpoint === view.checkpoint;
     if (live && specHere) {
       for (const p of projectsOf(share)) desired.add(p);
-      if (share.spec.mode === 'Authoritative') authoritative = true;
+      // A suspended object makes no writes, so its Authoritative mode revokes nothing.
+      if (share.spec.mode === 'Authoritative' && !share.spec.suspend) authoritative = true;
     }
     if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) managed.add(p);
     const handsOff =

@@ -1,11 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { EventReason } from '../api/constants.js';
+import { ConditionReason, ConditionType, EventReason } from '../api/constants.js';
 import { parseDuration } from '../api/duration.js';
 import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../api/types.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { TerminalError } from '../openai/errors.js';
 import type { Permission, PermissionsApi } from '../openai/permissions.js';
+import { findCondition } from './conditions.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
 import { homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
 import { settle } from './status.js';
@@ -45,6 +46,8 @@ export interface ReconcileOutcome {
   revoked: string[];
   adopted: string[];
   requeueAfterMs: number | undefined;
+  /** Checkpoints objects moved to in this pass: they can act on those objects now. */
+  handedOver: string[];
 }
 
 const joined = (projects: readonly string[]) => projects.join(', ');
@@ -74,6 +77,7 @@ export class CheckpointReconciler {
       revoked: [],
       adopted: [],
       requeueAfterMs: undefined,
+      handedOver: [],
     };
     if (shares.length === 0) return outcome;
 
@@ -123,6 +127,14 @@ export class CheckpointReconciler {
       const status = settlement.statuses.get(keyOf(share));
       if (status && !isDeepStrictEqual(normalize(share.status), normalize(status))) {
         replace(await this.deps.writer.writeStatus(share, status));
+        if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
+          await this.deps.events.record(
+            share,
+            EventReason.CheckpointNotFound,
+            `Checkpoint ${checkpoint} was not found in OpenAI`,
+          );
+        }
+        if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
       }
     }
     for (const share of settlement.releaseFinalizer) {
@@ -240,4 +252,17 @@ function normalize(status: CheckpointShareStatus | undefined): CheckpointShareSt
     out[key] = value;
   }
   return out as CheckpointShareStatus;
+}
+
+/** Whether the object becomes Stalled for this reason now (so its Warning event is sent once). */
+function entersStall(
+  before: CheckpointShareStatus | undefined,
+  after: CheckpointShareStatus,
+  reason: string,
+): boolean {
+  const was = findCondition(before?.conditions, ConditionType.Stalled);
+  const now = findCondition(after.conditions, ConditionType.Stalled);
+  return (
+    now?.status === 'True' && now.reason === reason && !(was?.status === 'True' && was.reason === reason)
+  );
 }

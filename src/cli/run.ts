@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../api/constants.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { Controller } from '../controller/controller.js';
+import { ShareCache } from '../controller/share-cache.js';
+import { ShareInformer } from '../controller/share-informer.js';
+import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
+import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
+import { KubeEventRecorder } from '../kube/events.js';
+import { LeaderElector } from '../kube/leader-election.js';
+import { KubeShareWriter } from '../kube/share-writer.js';
+import { startProbeServer } from '../observability/http-server.js';
+import { createLogger } from '../observability/logger.js';
+import { OperatorMetrics } from '../observability/metrics.js';
+import { RateLimiter } from '../openai/rate-limiter.js';
+import { SdkPermissionsApi } from '../openai/sdk-permissions.js';
+import { CheckpointReconciler } from '../reconcile/reconcile-checkpoint.js';
+
+export const RUN_HELP = `Usage: checkpoint-share run [flags]
+
+Runs the controller: watches CheckpointShares and keeps OpenAI checkpoint permissions in line.
+Every flag mirrors an environment variable; a flag wins over its variable.
+
+  --openai-admin-key KEY          OPENAI_ADMIN_KEY           required
+  --openai-base-url URL           OPENAI_BASE_URL            https://api.openai.com/v1
+  --watch-namespaces A,B          WATCH_NAMESPACES           all namespaces
+  --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
+  --resync-interval DURATION      RESYNC_INTERVAL            10m
+  --openai-max-rps N              OPENAI_MAX_RPS             5
+  --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
+  --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
+  --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
+  --log-level LEVEL               LOG_LEVEL                  info
+  --kubeconfig PATH               KUBECONFIG                 ~/.kube/config (outside a cluster)
+`;
+
+const LEASE_NAME = 'checkpoint-share-operator';
+/** In-flight reconciles get this long to finish on SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 30_000;
+/** After losing the lease, well inside the 5 s left before a standby may take over. */
+const LOST_LEADERSHIP_GRACE_MS = 2_000;
+
+/** Slow recheck of checkpoints stalled on a terminal error (bad key, unknown checkpoint). */
+function recheckMs(config: Config): number {
+  return Math.max(config.resyncIntervalMs, 5 * 60_000);
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({
+      argv,
+      env: process.env,
+      inCluster: inCluster(),
+      inClusterNamespace: readServiceAccountNamespace(),
+    });
+  } catch (error: unknown) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`checkpoint-share run: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const identity = `${hostname()}-${process.pid}`;
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const clients = makeClients(kubeConfig);
+  const metrics = new OperatorMetrics({ defaultMetrics: true });
+  const permissions = new SdkPermissionsApi({
+    baseURL: config.openaiBaseUrl,
+    adminKey: config.openaiAdminKey,
+    rateLimiter: new RateLimiter({ requestsPerSecond: config.openaiMaxRps }),
+    logger,
+    onRequest: (operation, code, seconds) => metrics.openaiRequest(operation, code, seconds),
+  });
+  const cache = new ShareCache();
+  const queue = new WorkQueue(DEFAULT_BACKOFF, metrics.queue());
+  const writer = new KubeShareWriter(clients.customObjects, FIELD_MANAGER);
+  const events = new KubeEventRecorder(clients.core, identity, (error) =>
+    logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not record event'),
+  );
+  const now = () => new Date();
+  const reconciler = new CheckpointReconciler({
+    shares: cache,
+    writer,
+    permissions,
+    events,
+    defaultIntervalMs: config.resyncIntervalMs,
+    failedRecheckMs: recheckMs(config),
+    now,
+  });
+  const controller = new Controller({
+    cache,
+    queue,
+    reconciler,
+    writer,
+    events,
+    logger,
+    metrics,
+    workers: config.maxConcurrentReconciles,
+    recheckMs: recheckMs(config),
+    now,
+  });
+  const informer = new ShareInformer(kubeConfig, clients.customObjects, controller, {
+    namespaces: config.watchNamespaces,
+    logger,
+  });
+  const probes = await startProbeServer(config.httpPort, metrics.registry, { ready: () => informer.synced });
+  const elector = config.leaderElection
+    ? new LeaderElector({
+        api: kubeConfig.makeApiClient(CoordinationV1Api),
+        namespace: config.podNamespace,
+        name: LEASE_NAME,
+        identity,
+        logger,
+      })
+    : undefined;
+
+  logger.info(
+    {
+      identity,
+      namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
+      openaiBaseUrl: config.openaiBaseUrl,
+      leaderElection: config.leaderElection,
+      httpPort: probes.port,
+      workers: config.maxConcurrentReconciles,
+      resyncIntervalMs: config.resyncIntervalMs,
+    },
+    'starting checkpoint-share operator',
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = async (signal: string, code: number, graceMs = SHUTDOWN_GRACE_MS) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing reconciles in flight');
+      const drained = await controller.stop(graceMs);
+      informer.stop();
+      await elector?.release();
+      metrics.setLeader(false);
+      await probes.close();
+      logger.info({ drained }, 'stopped');
+      resolve(code);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+    process.once('SIGINT', () => void shutdown('SIGINT', 0));
+
+    void (async () => {
+      await informer.start();
+      logger.info({ objects: cache.size }, 'cache synced');
+      if (elector) {
+        const leading = await elector.acquire((reason) => {
+          // Another replica may take over once the lease expires: stop acting now, and exit
+          // non-zero so the pod restarts as a clean standby.
+          queue.shutdown();
+          metrics.setLeader(false);
+          logger.error({ reason }, 'leadership lost; exiting');
+          void shutdown('leadership-lost', 1, LOST_LEADERSHIP_GRACE_MS);
+        });
+        if (!leading) return;
+      }
+      metrics.setLeader(true);
+      controller.start();
+    })().catch((error: unknown) => {
+      logger.fatal({ error: error instanceof Error ? error.message : String(error) }, 'operator failed');
+      void shutdown('fatal', 1);
+    });
+  });
+}
+
+function readServiceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}

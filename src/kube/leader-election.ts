@@ -1,0 +1,207 @@
+import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { Logger } from '../observability/logger.js';
+import { describeKubeError, kubeStatus } from './client.js';
+
+export interface LeaderElectionOptions {
+  api: CoordinationV1Api;
+  namespace: string;
+  name: string;
+  identity: string;
+  logger: Logger;
+  /** controller-runtime's defaults: 15 s lease, 10 s renew deadline, 2 s retry period. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+/**
+ * Lease-based leader election as client-go does it. A candidate takes the Lease only once the
+ * holder's record has not changed for a whole lease duration, measured on the candidate's own
+ * clock (so clock skew between pods does not matter). The leader renews every retry period;
+ * if it cannot renew within the renew deadline it reports the loss at once, before another
+ * replica can take over, so two leaders never act together.
+ */
+export class LeaderElector {
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private observed: { record: string; at: number } | undefined;
+  private leading = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: LeaderElectionOptions) {
+    this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Campaigns until this replica leads (resolves true) or stop() is called (resolves false),
+   * then keeps renewing in the background; onLost is called once if leadership is lost.
+   */
+  async acquire(onLost: (reason: string) => void): Promise<boolean> {
+    const log = this.options.logger.child({
+      component: 'leader-election',
+      lease: `${this.options.namespace}/${this.options.name}`,
+    });
+    while (!this.stopped) {
+      if (await this.tryAcquireOrRenew(log)) {
+        this.leading = true;
+        log.info({ identity: this.options.identity }, 'became leader');
+        void this.renewLoop(onLost, log);
+        return true;
+      }
+      await this.sleep(this.retryPeriodMs * (1 + Math.random() * 0.2));
+    }
+    return false;
+  }
+
+  private async renewLoop(onLost: (reason: string) => void, log: Logger): Promise<void> {
+    let lastRenew = Date.now();
+    while (!this.stopped && this.leading) {
+      await this.sleep(this.retryPeriodMs);
+      if (this.stopped) return;
+      const renewed = await this.withDeadline(
+        this.tryAcquireOrRenew(log),
+        this.renewDeadlineMs - (Date.now() - lastRenew),
+      );
+      if (renewed) {
+        lastRenew = Date.now();
+        continue;
+      }
+      if (Date.now() - lastRenew >= this.renewDeadlineMs) {
+        this.leading = false;
+        log.error({ identity: this.options.identity }, 'lost leadership: could not renew the lease in time');
+        onLost('lease not renewed within the renew deadline');
+        return;
+      }
+    }
+  }
+
+  /** Gives the lease up so a standby takes over at once instead of after the lease expires. */
+  async release(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.options.api.readNamespacedLease({
+        name: this.options.name,
+        namespace: this.options.namespace,
+      });
+      if (lease.spec?.holderIdentity !== this.options.identity) return;
+      const now = new V1MicroTime();
+      await this.options.api.replaceNamespacedLease({
+        name: this.options.name,
+        namespace: this.options.namespace,
+        body: {
+          ...lease,
+          spec: {
+            ...lease.spec,
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            renewTime: now,
+            acquireTime: now,
+          },
+        },
+      });
+    } catch (error: unknown) {
+      this.options.logger.warn({ error: describeKubeError(error) }, 'could not release the lease');
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.leading = false;
+    this.wake?.();
+  }
+
+  private async tryAcquireOrRenew(log: Logger): Promise<boolean> {
+    const { api, namespace, name, identity } = this.options;
+    const now = new V1MicroTime();
+    const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
+    let lease: V1Lease;
+    try {
+      lease = await api.readNamespacedLease({ name, namespace });
+    } catch (error: unknown) {
+      if (kubeStatus(error) !== 404) {
+        log.warn({ error: describeKubeError(error) }, 'could not read the lease');
+        return false;
+      }
+      try {
+        await api.createNamespacedLease({
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
+          },
+        });
+        return true;
+      } catch (createError: unknown) {
+        log.debug({ error: describeKubeError(createError) }, 'lost the race to create the lease');
+        return false;
+      }
+    }
+    const spec = lease.spec ?? {};
+    const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
+    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    const holder = spec.holderIdentity ?? '';
+    const heldByOther = holder !== '' && holder !== identity;
+    const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+    if (heldByOther && Date.now() - this.observed.at < leaseMs) return false;
+    const takeover = holder !== identity;
+    try {
+      await api.replaceNamespacedLease({
+        name,
+        namespace,
+        body: {
+          ...lease,
+          spec: {
+            ...spec,
+            holderIdentity: identity,
+            leaseDurationSeconds: durationSeconds,
+            renewTime: now,
+            ...(takeover ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+          },
+        },
+      });
+      return true;
+    } catch (error: unknown) {
+      log.debug({ error: describeKubeError(error) }, 'could not update the lease');
+      return false;
+    }
+  }
+
+  /** undefined when the deadline passed first. */
+  private async withDeadline(work: Promise<boolean>, ms: number): Promise<boolean | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    });
+    const result = await Promise.race([work, deadline]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(this.timer);
+        resolve();
+      };
+    });
+  }
+}

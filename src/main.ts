@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { RUN_HELP, run } from './cli/run.js';
+
+const USAGE = `Usage: checkpoint-share <command> [flags]
+
+Commands:
+  run       run the controller (see: checkpoint-share run --help)
+  sandbox   start the local Kubernetes and OpenAI stand-ins (see: checkpoint-share sandbox --help)
+  demo      run the operator against the stand-ins and show what it does
+`;
+
+/** argv -> one command; each command returns the process exit code. */
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  switch (command) {
+    case 'run':
+      if (wantsHelp) return print(RUN_HELP);
+      return run(rest);
+    case 'sandbox': {
+      const { sandbox, SANDBOX_HELP } = await import('./cli/sandbox.js');
+      return wantsHelp ? print(SANDBOX_HELP) : sandbox(rest);
+    }
+    case 'demo': {
+      const { demo, DEMO_HELP } = await import('./cli/demo.js');
+      return wantsHelp ? print(DEMO_HELP) : demo(rest);
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      return print(USAGE);
+    default:
+      process.stderr.write(`checkpoint-share: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function print(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  // Exit explicitly: a keep-alive socket or a stray timer must not hold a stopped operator.
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`checkpoint-share: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CKPT, CKPT2, Env } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+let env: Env;
+afterEach(async () => {
+  await env.close();
+});
+
+/** Waits until the operator has listed the checkpoint n more times (n drift checks). */
+async function driftChecks(n: number, checkpoint = CKPT): Promise<void> {
+  const lists = () =>
+    env.openai.requests().filter((r) => r.operation === 'list' && r.checkpoint === checkpoint).length;
+  const start = lists();
+  await waitFor(`${n} drift checks of ${checkpoint}`, () => lists() >= start + n, { timeoutMs: 20_000 });
+}
+
+describe('reconciler, end to end: drift, suspend, steady state', () => {
+  it('6. drift is put right: a revoked grant returns; a foreign grant stays under Managed and goes under Authoritative', async () => {
+    env = await Env.start();
+    env.startOperator({ RESYNC_INTERVAL: '1s' });
+    await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
+    await env.waitForReady('weather');
+
+    const lost = env.openai.store.permissions(CKPT).find((p) => p.projectId === 'proj_a');
+    env.openai.store.removePermission(CKPT, lost?.id ?? '');
+    await waitFor('proj_a to be granted again', () => env.granted().join() === 'proj_a,proj_b', {
+      timeoutMs: 10_000,
+    });
+
+    env.openai.store.addPermission(CKPT, 'proj_foreign');
+    await driftChecks(2);
+    expect(env.granted()).toEqual(['proj_a', 'proj_b', 'proj_foreign']);
+
+    await env.patchSpec('weather', { mode: 'Authoritative' });
+    await waitFor('the foreign grant to be revoked', () => env.granted().join() === 'proj_a,proj_b', {
+      timeoutMs: 10_000,
+    });
+    await env.waitForReady('weather');
+  });
+
+  it('8. a suspended share makes no writes, shows drift in status, and converges once resumed', async () => {
+    env = await Env.start();
+    env.openai.store.addPermission(CKPT, 'proj_old');
+    env.startOperator({ RESYNC_INTERVAL: '1s' });
+    await env.create('weather', { projectIds: ['proj_a', 'proj_b'], suspend: true, mode: 'Authoritative' });
+    const suspended = await env.waitForCondition('weather', 'Ready', 'False', 'Suspended');
+    expect(suspended.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
+      'not granted: proj_a, proj_b',
+    );
+    await driftChecks(2);
+    expect(env.openai.counts()).toMatchObject({ grant: 0, revoke: 0 });
+    expect(env.granted()).toEqual(['proj_old']);
+
+    await env.patchSpec('weather', { suspend: false });
+    const ready = await env.waitForReady('weather');
+    expect(env.granted()).toEqual(['proj_a', 'proj_b']);
+    expect(ready.status?.grantedCount).toBe(2);
+  });
+
+  it('15. steady state costs one list per checkpoint per interval and no Kubernetes writes', async () => {
+    env = await Env.start();
+    const operator = env.startOperator({ RESYNC_INTERVAL: '1s' });
+    await env.create('a', { projectIds: ['proj_a'] });
+    await env.create('b', { projectIds: ['proj_a', 'proj_b'] });
+    await env.create('c', { checkpoint: CKPT2, projectIds: ['proj_c'] });
+    for (const name of ['a', 'b', 'c']) await env.waitForReady(name);
+    // Let the passes that follow the last writes finish before measuring.
+    await driftChecks(1);
+    await driftChecks(1, CKPT2);
+
+    env.openai.clearRequests();
+    const kubeWritesBefore = env.kube.requests().filter((r) => r.method !== 'GET').length;
+    const reconcilesBefore = operator.logs().filter((l) => l.msg === 'reconciled').length;
+    const started = Date.now();
+    await driftChecks(5);
+    const elapsedS = (Date.now() - started) / 1000;
+
+    const requests = env.openai.requests();
+    expect(requests.every((r) => r.operation === 'list')).toBe(true);
+    const perCheckpoint = (ckpt: string) => requests.filter((r) => r.checkpoint === ckpt).length;
+    // One list per checkpoint per 1 s interval: within one of the elapsed whole seconds.
+    for (const ckpt of [CKPT, CKPT2]) {
+      expect(perCheckpoint(ckpt)).toBeGreaterThanOrEqual(Math.floor(elapsedS) - 1);
+      expect(perCheckpoint(ckpt)).toBeLessThanOrEqual(Math.ceil(elapsedS) + 1);
+    }
+    expect(env.kube.requests().filter((r) => r.method !== 'GET').length).toBe(kubeWritesBefore);
+    const passes = operator
+      .logs()
+      .filter((l) => l.msg === 'reconciled')
+      .slice(reconcilesBefore);
+    expect(passes.every((l) => l.changed === false)).toBe(true);
+  });
+
+  it('16. fifty quick edits of one share coalesce into a handful of reconciles, and the end state is exact', async () => {
+    env = await Env.start();
+    const operator = env.startOperator();
+    await env.create('weather', { projectIds: ['proj_a'] });
+    await env.waitForReady('weather');
+    // OpenAI answers in a few hundred ms in real life; the same here makes edits pile up.
+    env.openai.faults.inject({ kind: 'latency', latencyMs: 150, count: 1000 });
+    const before = operator.logs().filter((l) => l.msg === 'reconciled').length;
+
+    let last = await env.get('weather');
+    for (let i = 1; i <= 50; i++) {
+      last = await env.patchSpec('weather', { projectIds: ['proj_a', `proj_edit${i}`] });
+    }
+    await waitFor('the last edit to converge', async () => {
+      const share = await env.get('weather');
+      const ready = share?.status?.conditions?.find((c) => c.type === 'Ready');
+      return share?.status?.observedGeneration === last?.metadata.generation && ready?.status === 'True';
+    });
+    expect(env.granted()).toEqual(['proj_a', 'proj_edit50']);
+    const reconciles = operator.logs().filter((l) => l.msg === 'reconciled').length - before;
+    expect(reconciles).toBeGreaterThanOrEqual(1);
+    expect(reconciles).toBeLessThanOrEqual(10);
+  });
+});

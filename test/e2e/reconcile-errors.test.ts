@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckpointShare } from '../../src/api/types.js';
+import { CKPT, Env, OWNER } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+let env: Env;
+afterEach(async () => {
+  await env.close();
+});
+
+const condition = (share: CheckpointShare | undefined, type: string) =>
+  share?.status?.conditions?.find((c) => c.type === type);
+
+/** Polls the share until done() and remembers every Reconciling state seen on the way. */
+async function watchReconciling(name: string, done: () => boolean): Promise<Set<string>> {
+  const seen = new Set<string>();
+  await waitFor(
+    `${name} to finish`,
+    async () => {
+      const reconciling = condition(await env.get(name), 'Reconciling');
+      if (reconciling) seen.add(`${reconciling.status}/${reconciling.reason}`);
+      return done();
+    },
+    { timeoutMs: 40_000, intervalMs: 25 },
+  );
+  return seen;
+}
+
+describe('reconciler, end to end: errors', () => {
+  it('9a. a 429 with retry-after: 2 is honoured: the next attempt waits at least 2 s; Reconciling meanwhile, then Ready', async () => {
+    env = await Env.start();
+    env.openai.faults.inject({ kind: 'rate-limit', retryAfterSeconds: 2, operation: 'grant' });
+    env.startOperator();
+    await env.create('weather', { projectIds: ['proj_a'] });
+    const seen = await watchReconciling('weather', () => env.granted().length === 1);
+    await env.waitForReady('weather');
+    const grants = env.openai.requests().filter((r) => r.operation === 'grant');
+    expect(grants.map((r) => r.status)).toEqual([429, 200]);
+    const gap = (grants[1]?.time ?? 0) - (grants[0]?.time ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(2000);
+    expect(seen).toContain('True/Retrying');
+  });
+
+  it('9b. a run of 500s backs off, with growing gaps, then converges', async () => {
+    env = await Env.start();
+    env.openai.faults.inject({ kind: 'server-error', operation: 'list', count: 12 });
+    env.startOperator();
+    await env.create('weather', { projectIds: ['proj_a'] });
+    const seen = await watchReconciling('weather', () => env.granted().length === 1);
+    await env.waitForReady('weather');
+    const lists = env.openai.requests().filter((r) => r.operation === 'list');
+    const failed = lists.filter((r) => r.status === 500);
+    expect(failed).toHaveLength(12);
+    const gaps = lists.slice(1, 13).map((r, i) => r.time - (lists[i]?.time ?? 0));
+    // Backoff grows: the later gaps are longer than the first ones, and the run took a while.
+    expect(Math.max(...gaps.slice(-3))).toBeGreaterThan(4 * Math.max(...gaps.slice(0, 2)));
+    expect((lists[12]?.time ?? 0) - (lists[0]?.time ?? 0)).toBeGreaterThanOrEqual(3000);
+    expect(seen).toContain('True/Retrying');
+  });
+
+  it('10. a wrong admin key stalls with Unauthorized and a Warning event, makes a bounded number of calls, and converges after a restart with the right key', async () => {
+    env = await Env.start();
+    const wrong = env.startOperator({
+      OPENAI_ADMIN_KEY: 'sk-admin-not-the-right-key-000000',
+      RESYNC_INTERVAL: '1s',
+    });
+    await env.create('weather', { projectIds: ['proj_a'] });
+    const stalled = await env.waitForCondition('weather', 'Stalled', 'True', 'Unauthorized');
+    expect(condition(stalled, 'Ready')?.status).toBe('False');
+    expect(condition(stalled, 'Reconciling')?.status).toBe('False');
+    await waitFor('an Unauthorized warning event', async () =>
+      (await env.events('weather')).find((e) => e.reason === 'Unauthorized' && e.type === 'Warning'),
+    );
+    // Ten drift intervals pass; a hot loop would make dozens of calls, the operator makes one.
+    const started = Date.now();
+    await waitFor('ten seconds', () => Date.now() - started >= 10_000, {
+      timeoutMs: 15_000,
+      intervalMs: 500,
+    });
+    expect(env.openai.requests().length).toBeLessThanOrEqual(2);
+    expect(env.granted()).toEqual([]);
+    const log = wrong.stdout.join('\n') + wrong.stderr.join('\n');
+    expect(log).not.toContain('sk-admin-not-the-right-key-000000');
+
+    await wrong.stop();
+    env.startOperator();
+    await env.waitForReady('weather');
+    expect(env.granted()).toEqual(['proj_a']);
+  });
+
+  it('11. an unknown checkpoint stalls with CheckpointNotFound, and deleting that share is not blocked', async () => {
+    env = await Env.start();
+    env.startOperator();
+    await env.create('ghost', {
+      checkpoint: 'ft:gpt-4o-mini-2024-07-18:acme:ghost:Nope0000',
+      projectIds: ['proj_a'],
+    });
+    const stalled = await env.waitForCondition('ghost', 'Stalled', 'True', 'CheckpointNotFound');
+    expect(condition(stalled, 'Stalled')?.message).toContain('ft:gpt-4o-mini-2024-07-18:acme:ghost:Nope0000');
+    await waitFor('a CheckpointNotFound warning event', async () =>
+      (await env.events('ghost')).find((e) => e.reason === 'CheckpointNotFound' && e.type === 'Warning'),
+    );
+    await env.delete('ghost');
+    await env.waitForGone('ghost');
+  });
+
+  it('12. of five projects one owns the checkpoint: four are granted, the owner is a recorded OwningProject failure', async () => {
+    env = await Env.start();
+    env.startOperator();
+    await env.create('weather', { projectIds: ['proj_a', 'proj_b', OWNER, 'proj_c', 'proj_d'] });
+    const stalled = await env.waitForCondition('weather', 'Stalled', 'True', 'OwningProject');
+    expect(env.granted()).toEqual(['proj_a', 'proj_b', 'proj_c', 'proj_d']);
+    expect(stalled.status?.grantedCount).toBe(4);
+    expect(stalled.status?.desiredCount).toBe(5);
+    expect(stalled.status?.failures).toEqual([
+      { projectId: OWNER, reason: 'OwningProject', message: expect.stringContaining('owning project') },
+    ]);
+    expect(stalled.status?.managedProjects).toEqual(['proj_a', 'proj_b', 'proj_c', 'proj_d']);
+    await waitFor('a GrantFailed warning event', async () =>
+      (await env.events('weather')).find((e) => e.reason === 'GrantFailed' && e.message.includes(OWNER)),
+    );
+    expect(env.openai.store.permissions(CKPT)).toHaveLength(4);
+  });
+});

@@ -1,0 +1,193 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/constants.js';
+import type { CheckpointShare, CheckpointShareSpec } from '../../src/api/types.js';
+import { type KubeStandIn, startKubeStandIn } from '../../src/sandbox/kube-api/index.js';
+import { type OpenAIStandIn, startOpenAIStandIn } from '../../src/sandbox/openai-api/index.js';
+import { OperatorProcess } from './operator-process.js';
+import { waitFor } from './wait.js';
+
+export const NS = 'ml';
+export const CKPT = 'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd';
+export const CKPT2 = 'ft:gpt-4o-mini-2024-07-18:acme:weather:C8S0WkRe';
+export const OWNER = 'proj_owner';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface EnvOptions {
+  checkpoints?: string[];
+  bookmarkIntervalMs?: number;
+}
+
+/**
+ * Both stand-ins in this process, a kubeconfig for them, and the real operator binary as a
+ * child process: the operator talks to them over HTTP exactly as it would to a cluster and
+ * to OpenAI.
+ */
+export class Env {
+  readonly operators: OperatorProcess[] = [];
+  private constructor(
+    readonly kube: KubeStandIn,
+    readonly openai: OpenAIStandIn,
+    readonly kubeconfig: string,
+    readonly api: CustomObjectsApi,
+    readonly core: CoreV1Api,
+    private readonly dir: string,
+  ) {}
+
+  static async start(options: EnvOptions = {}): Promise<Env> {
+    const dir = mkdtempSync(join(tmpdir(), 'cps-e2e-'));
+    const kube = await startKubeStandIn({ port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
+    const openai = await startOpenAIStandIn({
+      checkpoints: (options.checkpoints ?? [CKPT, CKPT2]).map((id) => ({ id, owner: OWNER })),
+    });
+    const kubeconfig = join(dir, 'kubeconfig');
+    await kube.writeKubeconfig(kubeconfig);
+    const config = new KubeConfig();
+    config.loadFromFile(kubeconfig);
+    return new Env(
+      kube,
+      openai,
+      kubeconfig,
+      config.makeApiClient(CustomObjectsApi),
+      config.makeApiClient(CoreV1Api),
+      dir,
+    );
+  }
+
+  /** Starts `checkpoint-share run` against the stand-ins; settings can be overridden. */
+  startOperator(env: Record<string, string> = {}): OperatorProcess {
+    const operator = new OperatorProcess(['run'], {
+      KUBECONFIG: this.kubeconfig,
+      OPENAI_BASE_URL: this.openai.baseURL,
+      OPENAI_ADMIN_KEY: this.openai.adminKey,
+      LEADER_ELECTION: 'false',
+      HTTP_PORT: '0',
+      RESYNC_INTERVAL: '1m',
+      OPENAI_MAX_RPS: '50',
+      LOG_LEVEL: 'info',
+      ...env,
+    });
+    this.operators.push(operator);
+    return operator;
+  }
+
+  async create(name: string, spec: Partial<CheckpointShareSpec>): Promise<CheckpointShare> {
+    const body = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name, namespace: NS },
+      spec: { checkpoint: CKPT, ...spec },
+    };
+    return (await this.api.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: NS,
+      body,
+    })) as CheckpointShare;
+  }
+
+  async patchSpec(name: string, spec: Partial<CheckpointShareSpec>): Promise<CheckpointShare> {
+    return (await this.api.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, name, body: { spec } },
+      MERGE_PATCH,
+    )) as CheckpointShare;
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.api.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: NS,
+      name,
+    });
+  }
+
+  async get(name: string): Promise<CheckpointShare | undefined> {
+    try {
+      return (await this.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: NS,
+        name,
+      })) as CheckpointShare;
+    } catch (error: unknown) {
+      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 404)
+        return undefined;
+      throw error;
+    }
+  }
+
+  async events(name: string): Promise<{ reason: string; type: string; message: string; count: number }[]> {
+    const list = await this.core.listNamespacedEvent({ namespace: NS });
+    return list.items
+      .filter((e) => e.involvedObject.name === name)
+      .map((e) => ({
+        reason: e.reason ?? '',
+        type: e.type ?? '',
+        message: e.message ?? '',
+        count: e.count ?? 1,
+      }));
+  }
+
+  /** Project ids holding a permission on the checkpoint, sorted (duplicates kept). */
+  granted(checkpoint = CKPT): string[] {
+    return this.openai.store
+      .permissions(checkpoint)
+      .map((p) => p.projectId)
+      .sort();
+  }
+
+  /** Waits until the object's status reflects its generation and the condition holds. */
+  async waitForCondition(
+    name: string,
+    type: string,
+    status: string,
+    reason?: string,
+    timeoutMs = 30_000,
+  ): Promise<CheckpointShare> {
+    return waitFor(
+      `${name} ${type}=${status}${reason ? ` (${reason})` : ''}`,
+      async () => {
+        const share = await this.get(name);
+        const condition = share?.status?.conditions?.find((c) => c.type === type);
+        const current = share?.status?.observedGeneration === share?.metadata.generation;
+        return share && current && condition?.status === status && (!reason || condition.reason === reason)
+          ? share
+          : undefined;
+      },
+      { timeoutMs },
+    );
+  }
+
+  waitForReady(name: string, timeoutMs?: number): Promise<CheckpointShare> {
+    return this.waitForCondition(name, 'Ready', 'True', undefined, timeoutMs);
+  }
+
+  async waitForGone(name: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`${name} to be deleted`, async () => (await this.get(name)) === undefined, { timeoutMs });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.operators.map((o) => o.stop()));
+    await this.kube.close();
+    await this.openai.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Calls the stand-in saw, by operation. */
+export function calls(env: Env): { list: number; grant: number; revoke: number } {
+  return env.openai.counts();
+}

@@ -72,7 +72,7 @@ export async function demo(_argv: readonly string[]): Promise<number> {
   });
 
   let shownCalls = 0;
-  let lastView = '';
+  const shown = new Map<string, string>();
   const watcher = setInterval(() => {
     const calls = openai.requests().filter((r) => r.operation !== undefined);
     for (const call of calls.slice(shownCalls)) {
@@ -81,12 +81,21 @@ export async function demo(_argv: readonly string[]): Promise<number> {
       );
     }
     shownCalls = calls.length;
+    // Only rows that changed are printed, so the output reads as a log of what happened.
     void list(api).then(
       (shares) => {
-        const view = shares.map(render).join('\n');
-        if (view !== lastView) {
-          lastView = view;
-          say(view);
+        const present = new Set<string>();
+        for (const share of shares) {
+          const key = `${share.metadata.namespace}/${share.metadata.name}`;
+          const row = render(share);
+          present.add(key);
+          if (shown.get(key) !== row) say(row);
+          shown.set(key, row);
+        }
+        for (const key of shown.keys()) {
+          if (present.has(key)) continue;
+          say(`  share> ${key.padEnd(42)} deleted`);
+          shown.delete(key);
         }
       },
       () => undefined,

@@ -338,11 +338,10 @@ describe('RBAC: least privilege', () => {
       verbs.map((verb) => `cluster ${apiGroup}/${resource} ${verb}`);
     expect(granted).toEqual(
       [
-        ...cluster(GROUP, PLURAL, ['get', 'list', 'watch', 'update', 'patch']),
-        ...cluster(GROUP, `${PLURAL}/status`, ['update', 'patch']),
+        ...cluster(GROUP, PLURAL, ['get', 'list', 'watch', 'patch']),
+        ...cluster(GROUP, `${PLURAL}/status`, ['patch']),
         ...cluster(GROUP, `${PLURAL}/finalizers`, ['update']),
         ...cluster('core', 'events', ['create', 'patch']),
-        ...cluster('events.k8s.io', 'events', ['create', 'patch']),
         ...['get', 'create', 'update'].map(
           (verb) => `namespace(${OPERATOR_NAMESPACE}) coordination.k8s.io/leases ${verb}`,
         ),

@@ -25,6 +25,8 @@ const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export interface EnvOptions {
   checkpoints?: string[];
   bookmarkIntervalMs?: number;
+  /** The one key the OpenAI stand-in accepts (must start with sk-admin-); default generated. */
+  adminKey?: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export class Env {
     const kube = await startKubeStandIn({ port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
     const openai = await startOpenAIStandIn({
       checkpoints: (options.checkpoints ?? [CKPT, CKPT2]).map((id) => ({ id, owner: OWNER })),
+      ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     });
     const kubeconfig = join(dir, 'kubeconfig');
     await kube.writeKubeconfig(kubeconfig);

@@ -37,8 +37,10 @@ export class OperatorProcess {
     };
     collect(this.child.stdout, this.stdout);
     collect(this.child.stderr, this.stderr);
+    // 'close' rather than 'exit': it comes once stdout and stderr are drained too, so a test
+    // that awaits `exited` reads every line the process wrote.
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => resolve({ code, signal }));
+      this.child.on('close', (code, signal) => resolve({ code, signal }));
     });
   }
 

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Env } from '../support/harness.js';
+import { OperatorProcess } from '../support/operator-process.js';
+
+/** Settings that would work, so each case breaks exactly one. */
+function workingSettings(env: Env): Record<string, string> {
+  return {
+    KUBECONFIG: env.kubeconfig,
+    OPENAI_BASE_URL: env.openai.baseURL,
+    OPENAI_ADMIN_KEY: env.openai.adminKey,
+    LEADER_ELECTION: 'false',
+    HTTP_PORT: '0',
+  };
+}
+
+describe('checkpoint-share CLI: configuration, help and demo', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await Env.start();
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+
+  const misconfigured: {
+    reason: string;
+    args?: string[];
+    env: Record<string, string>;
+    names: string;
+  }[] = [
+    {
+      reason: 'a missing OPENAI_ADMIN_KEY',
+      env: { OPENAI_ADMIN_KEY: '' },
+      names: 'OPENAI_ADMIN_KEY',
+    },
+    {
+      reason: 'a RESYNC_INTERVAL that is not a duration',
+      env: { RESYNC_INTERVAL: 'ten minutes' },
+      names: 'RESYNC_INTERVAL',
+    },
+    {
+      reason: 'an OPENAI_BASE_URL that is not a URL',
+      env: { OPENAI_BASE_URL: 'api.openai.com/v1' },
+      names: 'OPENAI_BASE_URL',
+    },
+    {
+      reason: 'an OPENAI_BASE_URL that is not http(s)',
+      env: { OPENAI_BASE_URL: 'ftp://127.0.0.1/v1' },
+      names: 'OPENAI_BASE_URL',
+    },
+    {
+      reason: 'an unknown flag',
+      args: ['--resync-intervall', '5m'],
+      env: {},
+      names: '--resync-intervall',
+    },
+    {
+      reason: 'a malformed flag value, which wins over a good variable',
+      args: ['--max-concurrent-reconciles', 'many'],
+      env: { MAX_CONCURRENT_RECONCILES: '2' },
+      names: 'MAX_CONCURRENT_RECONCILES',
+    },
+  ];
+
+  // Each case is a process start (about a second of module loading): they run side by side.
+  // No case of this file may reach the stand-ins, so their request logs stay empty throughout.
+  for (const c of misconfigured) {
+    it.concurrent(`run with ${c.reason} exits 2 with one stderr line naming it, and starts nothing`, async ({
+      expect,
+    }) => {
+      const operator = new OperatorProcess(['run', ...(c.args ?? [])], { ...workingSettings(env), ...c.env });
+      const { code } = await operator.exited;
+
+      expect(code).toBe(2);
+      expect(operator.stderr).toHaveLength(1);
+      expect(operator.stderr[0]).toMatch(/^checkpoint-share run: /);
+      expect(operator.stderr[0]).toContain(c.names);
+      expect(operator.stdout).toEqual([]);
+      expect(env.kube.requests()).toEqual([]);
+      expect(env.openai.requests()).toEqual([]);
+    });
+  }
+
+  it.concurrent('run with an admin key pasted into OPENAI_BASE_URL exits 2 without echoing the key', async ({
+    expect,
+  }) => {
+    const key = 'sk-admin-PastedIntoTheWrongSetting0123456789';
+    const operator = new OperatorProcess(['run'], { ...workingSettings(env), OPENAI_BASE_URL: key });
+    const { code } = await operator.exited;
+    expect(code).toBe(2);
+    expect(operator.stderr).toHaveLength(1);
+    expect(operator.stderr[0]).toContain('OPENAI_BASE_URL');
+    expect(operator.stderr.join('\n')).not.toContain('PastedIntoTheWrongSetting');
+  });
+
+  // The run usage names every setting of DESIGN.md with the flag that mirrors it.
+  const runSettings = [
+    ['--openai-admin-key', 'OPENAI_ADMIN_KEY'],
+    ['--openai-base-url', 'OPENAI_BASE_URL'],
+    ['--watch-namespaces', 'WATCH_NAMESPACES'],
+    ['--max-concurrent-reconciles', 'MAX_CONCURRENT_RECONCILES'],
+    ['--resync-interval', 'RESYNC_INTERVAL'],
+    ['--openai-max-rps', 'OPENAI_MAX_RPS'],
+    ['--leader-election', 'LEADER_ELECTION'],
+    ['--pod-namespace', 'POD_NAMESPACE'],
+    ['--http-port', 'HTTP_PORT'],
+    ['--log-level', 'LOG_LEVEL'],
+  ].map(([flag, variable]) => `${flag} .* ${variable} `);
+
+  const helps: { reason: string; args: string[]; says: string; lists?: string[] }[] = [
+    {
+      reason: 'top level --help',
+      args: ['--help'],
+      says: 'Usage: checkpoint-share <command>',
+      lists: ['run ', 'sandbox ', 'demo '],
+    },
+    { reason: 'no command at all', args: [], says: 'Usage: checkpoint-share <command>' },
+    {
+      reason: 'run --help, with no key set,',
+      args: ['run', '--help'],
+      says: 'Usage: checkpoint-share run',
+      lists: runSettings,
+    },
+    { reason: 'sandbox --help', args: ['sandbox', '--help'], says: 'Usage: checkpoint-share sandbox' },
+    { reason: 'demo --help', args: ['demo', '--help'], says: 'Usage: checkpoint-share demo' },
+  ];
+
+  for (const c of helps) {
+    it.concurrent(`${c.reason} exits 0 and prints usage to stdout`, async ({ expect }) => {
+      const operator = new OperatorProcess(c.args, {});
+      const { code } = await operator.exited;
+      expect(code).toBe(0);
+      expect(operator.stdout[0]).toContain(c.says);
+      expect(operator.stderr).toEqual([]);
+      const usage = operator.stdout.join('\n');
+      for (const pattern of c.lists ?? []) expect(usage).toMatch(new RegExp(pattern));
+    });
+  }
+
+  it.concurrent('an unknown command exits 2 and prints the usage to stderr', async ({ expect }) => {
+    const operator = new OperatorProcess(['runn'], {});
+    const { code } = await operator.exited;
+    expect(code).toBe(2);
+    expect(operator.stderr[0]).toContain('unknown command "runn"');
+    expect(operator.stderr.join('\n')).toContain('Usage: checkpoint-share <command>');
+  });
+
+  it.concurrent('demo exits 0 within a minute, shows each step and ends with the expected permissions', async ({
+    expect,
+  }) => {
+    const demo = new OperatorProcess(['demo'], {});
+    const { code } = await Promise.race([
+      demo.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          void demo.stop();
+          reject(new Error('demo still running after 60 s'));
+        }, 60_000).unref(),
+      ),
+    ]);
+    const output = demo.stdout.join('\n');
+    expect(code, output).toBe(0);
+    const steps = [
+      '== 1. Apply examples',
+      '== 2. Edit',
+      '== 3. Delete',
+      '== 4. Drift',
+      '== Final permissions',
+    ];
+    const positions = steps.map((s) => output.indexOf(s));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    // What the operator did shows up as it happens: OpenAI calls, reconciles and share states.
+    expect(output).toMatch(/openai> {3}POST {3}grant/);
+    expect(output).toMatch(/openai> {3}DELETE revoke/);
+    expect(output).toContain('operator> ');
+    expect(output).toContain('Ready=True (Converged)');
+    const final = output.slice(output.indexOf('== Final permissions'));
+    expect(final).toContain(
+      'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd: proj_analytics01, proj_forecasting01',
+    );
+    expect(final).toContain(
+      'ft:gpt-4o-2024-08-06:acme:support-bot:Q2mX8kLp: proj_dashboards01, proj_reporting01',
+    );
+    expect(final).toContain(
+      'ft:gpt-4o-mini-2024-07-18:acme:fraud:Zt5Hn2Wc:ckpt-step-2000: proj_fraudreview01',
+    );
+    expect(final).toContain('ft-LegacyClassifier0042: proj_legacyapps01');
+    expect(output).not.toContain('demo failed');
+  });
+});

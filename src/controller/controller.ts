@@ -40,7 +40,9 @@ export class Controller implements InformerHandlers {
   constructor(private readonly deps: ControllerDeps) {}
 
   upsert(share: CheckpointShare): void {
-    const previous = this.deps.cache.get(keyOf(share));
+    // Compared with what the watch delivered before, not with the operator's own newer write:
+    // a user's edit that raced a status write must still queue a pass.
+    const previous = this.deps.cache.observed(keyOf(share));
     const touched = this.deps.cache.upsert(share);
     if (previous && !this.affectsPlan(previous, share)) return;
     for (const checkpoint of touched) this.deps.queue.add(checkpoint);
@@ -60,8 +62,8 @@ export class Controller implements InformerHandlers {
       before.metadata.deletionTimestamp !== after.metadata.deletionTimestamp ||
       // A finished move changes the object's home: the new checkpoint may act on it now.
       homeOf(before) !== homeOf(after) ||
-      // Someone removed our finalizer from an object that still needs it.
-      (hasFinalizer(before) && !hasFinalizer(after))
+      // Someone removed our finalizer from a live object that still needs it.
+      (!after.metadata.deletionTimestamp && hasFinalizer(before) && !hasFinalizer(after))
     );
   }
 
@@ -134,6 +136,13 @@ export class Controller implements InformerHandlers {
       const seconds = (performance.now() - started) / 1000;
       this.deps.metrics?.reconciled('error', seconds);
       const decision = decide(error);
+      if (decision.backoff === 'none') {
+        log.warn(
+          { result: 'error', reason: decision.reason, error: decision.message },
+          'reconcile abandoned',
+        );
+        return;
+      }
       const delay =
         decision.backoff === 'recheck'
           ? Math.max(decision.minDelayMs, this.deps.recheckMs)
@@ -149,7 +158,7 @@ export class Controller implements InformerHandlers {
         },
         'reconcile failed',
       );
-      await this.report(checkpoint, decision, log);
+      if (!decision.quiet) await this.report(checkpoint, decision, log);
     }
   }
 

@@ -8,13 +8,34 @@ import type { PassError } from '../reconcile/status.js';
 export interface ErrorDecision extends PassError {
   /** Wait at least this long before the next attempt (the server's retry-after). */
   minDelayMs: number;
-  /** Transient failures back off per checkpoint; terminal ones wait for the slow recheck. */
-  backoff: 'exponential' | 'recheck';
+  /**
+   * Transient failures back off per checkpoint; terminal ones wait for the slow recheck; a
+   * replica that is no longer leader drops the work (the new leader has its own queue).
+   */
+  backoff: 'exponential' | 'recheck' | 'none';
+  /** Retried without touching conditions (a write conflict is routine, not news). */
+  quiet: boolean;
   /** Warning event when the object newly enters this state. */
   event: EventReason | undefined;
 }
 
+/** Thrown before a write when this replica cannot be sure it still holds the lease. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+}
+
 export function decide(error: unknown): ErrorDecision {
+  if (error instanceof NotLeaderError) {
+    return {
+      transient: true,
+      reason: 'NotLeader',
+      message: error.message,
+      minDelayMs: 0,
+      backoff: 'none',
+      event: undefined,
+      quiet: true,
+    };
+  }
   if (error instanceof TransientError) {
     return {
       transient: true,
@@ -23,6 +44,7 @@ export function decide(error: unknown): ErrorDecision {
       minDelayMs: error.retryAfterMs ?? 0,
       backoff: 'exponential',
       event: undefined,
+      quiet: false,
     };
   }
   if (error instanceof TerminalError) {
@@ -54,10 +76,22 @@ export function decide(error: unknown): ErrorDecision {
           minDelayMs: 0,
           backoff: 'exponential',
           event: undefined,
+          quiet: false,
         };
     }
   }
   const status = kubeStatus(error);
+  if (status === 409) {
+    return {
+      transient: true,
+      reason: 'Conflict',
+      message: 'the object changed during the pass; reconciling again on fresh data',
+      minDelayMs: 0,
+      backoff: 'exponential',
+      event: undefined,
+      quiet: true,
+    };
+  }
   return {
     transient: true,
     reason: ConditionReason.Retrying,
@@ -67,9 +101,10 @@ export function decide(error: unknown): ErrorDecision {
     minDelayMs: 0,
     backoff: 'exponential',
     event: undefined,
+    quiet: false,
   };
 }
 
 function terminal(reason: string, message: string, event: EventReason): ErrorDecision {
-  return { transient: false, reason, message, minDelayMs: 0, backoff: 'recheck', event };
+  return { transient: false, reason, message, minDelayMs: 0, backoff: 'recheck', event, quiet: false };
 }

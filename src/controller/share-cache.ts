@@ -11,6 +11,8 @@ export class ShareCache {
   private readonly objects = new Map<string, CheckpointShare>();
   private readonly byCheckpoint = new Map<string, Set<string>>();
   private readonly written = new Map<string, CheckpointShare>();
+  /** Objects this process saw go (its finalizer removal deleted them): uid by key. */
+  private readonly gone = new Map<string, string | undefined>();
 
   get size(): number {
     return this.objects.size;
@@ -18,9 +20,15 @@ export class ShareCache {
 
   get(key: string): CheckpointShare | undefined {
     const cached = this.objects.get(key);
+    if (cached && this.gone.has(key) && this.gone.get(key) === cached.metadata.uid) return undefined;
     const written = this.written.get(key);
     if (written && (!cached || newer(written, cached))) return written;
     return cached;
+  }
+
+  /** The copy the watch delivered last, ignoring the operator's own newer writes. */
+  observed(key: string): CheckpointShare | undefined {
+    return this.objects.get(key);
   }
 
   keys(): string[] {
@@ -31,6 +39,7 @@ export class ShareCache {
   upsert(share: CheckpointShare): Set<string> {
     const key = keyOf(share);
     const previous = this.objects.get(key);
+    if (this.gone.has(key) && this.gone.get(key) !== share.metadata.uid) this.gone.delete(key);
     const touched = new Set(checkpointsOf(share));
     if (previous) {
       for (const ckpt of checkpointsOf(previous)) touched.add(ckpt);
@@ -50,6 +59,7 @@ export class ShareCache {
   remove(key: string): Set<string> {
     const previous = this.objects.get(key);
     this.written.delete(key);
+    this.gone.delete(key);
     if (!previous) return new Set();
     this.objects.delete(key);
     this.unindex(key, previous);
@@ -63,9 +73,14 @@ export class ShareCache {
     if (!cached || newer(share, cached)) this.written.set(key, share);
   }
 
-  /** Forgets an object this process saw disappear after its own write (finalizer removed). */
-  forgetWritten(key: string): void {
+  /**
+   * Marks an object this process saw disappear after its own write (finalizer removed), so no
+   * pass acts on the cached, still-deleting copy before the watch delivers the DELETED event.
+   */
+  markGone(share: CheckpointShare): void {
+    const key = keyOf(share);
     this.written.delete(key);
+    this.gone.set(key, share.metadata.uid);
   }
 
   /** Every object whose spec or status names the checkpoint, newest copy of each. */

@@ -40,6 +40,8 @@ export class WorkQueue {
   private readonly addedAt = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
+  /** After a failure, the key is not handed out before this time, whoever adds it. */
+  private readonly notBefore = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private tokens: number;
   private tokensAt: number;
@@ -64,6 +66,12 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.shuttingDown) return;
+    const wait = (this.notBefore.get(key) ?? 0) - Date.now();
+    if (wait > 0) {
+      // A retry-after or backoff outranks drift timers and watch events alike.
+      this.addAfter(key, wait);
+      return;
+    }
     this.metrics?.add();
     if (this.dirty.has(key)) return;
     this.dirty.add(key);
@@ -99,6 +107,7 @@ export class WorkQueue {
     const jittered = exponential * (1 + this.backoff.jitter * this.random());
     const delay = Math.max(minDelayMs, Math.round(jittered), this.takeToken());
     this.metrics?.retry();
+    this.notBefore.set(key, Date.now() + delay);
     this.addAfter(key, delay);
     return delay;
   }
@@ -106,6 +115,7 @@ export class WorkQueue {
   /** Clears the key's backoff after a success. */
   forget(key: string): void {
     this.failures.delete(key);
+    this.notBefore.delete(key);
   }
 
   failuresOf(key: string): number {

@@ -14,7 +14,7 @@ export interface ShareWriter {
   addFinalizer(share: CheckpointShare): Promise<CheckpointShare>;
   /** Removes our finalizer; undefined when the object is gone afterwards (or already was). */
   removeFinalizer(share: CheckpointShare): Promise<CheckpointShare | undefined>;
-  /** Writes the whole status on the status subresource, guarded by resourceVersion. */
+  /** Writes the whole status on the status subresource, guarded by resourceVersion (409 if stale). */
   writeStatus(share: CheckpointShare, status: CheckpointShareStatus): Promise<CheckpointShare>;
 }
 
@@ -49,7 +49,10 @@ export class KubeShareWriter implements ShareWriter {
     }
   }
 
-  /** Re-reads after a 409 (stale resourceVersion) and applies the same change to the fresh object. */
+  /**
+   * Re-reads after a 409 (stale resourceVersion) and applies the same change to the fresh object:
+   * safe for finalizers, whose change does not depend on the rest of the object.
+   */
   private async withFreshOnConflict<T>(
     share: CheckpointShare,
     write: (current: CheckpointShare) => Promise<T>,
@@ -110,13 +113,15 @@ export class KubeShareWriter implements ShareWriter {
     });
   }
 
-  writeStatus(share: CheckpointShare, status: CheckpointShareStatus): Promise<CheckpointShare> {
-    return this.withFreshOnConflict(share, async (current) => {
-      const body = { metadata: { resourceVersion: current.metadata.resourceVersion }, status };
-      return (await this.api.patchNamespacedCustomObjectStatus(
-        { ...this.ref(current), body, fieldManager: this.fieldManager },
-        MERGE_PATCH,
-      )) as CheckpointShare;
-    });
+  /**
+   * A 409 is not retried here: the status was computed from the object as it was, and someone
+   * changed it since (a spec edit, a deletion). The pass fails and runs again on fresh data.
+   */
+  async writeStatus(share: CheckpointShare, status: CheckpointShareStatus): Promise<CheckpointShare> {
+    const body = { metadata: { resourceVersion: share.metadata.resourceVersion }, status };
+    return (await this.api.patchNamespacedCustomObjectStatus(
+      { ...this.ref(share), body, fieldManager: this.fieldManager },
+      MERGE_PATCH,
+    )) as CheckpointShare;
   }
 }

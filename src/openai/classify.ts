@@ -80,7 +80,11 @@ function fromStatus(
     case 403:
       return terminal(what, context, 'Forbidden');
     case 404:
-      return terminal(what, context, 'CheckpointNotFound');
+      // Only OpenAI's own error body proves the checkpoint is gone: a proxy's HTML 404 or a
+      // wrong base URL must not release finalizers as if there were nothing left to revoke.
+      return hasOpenAIErrorBody(error)
+        ? terminal(what, context, 'CheckpointNotFound')
+        : terminal(`${what} (not an OpenAI error body: check OPENAI_BASE_URL)`, context, 'BadResponse');
     case 400:
       if (context.operation === 'grant') {
         const projectId = PROJECT_ID.exec(detail)?.[0];
@@ -130,4 +134,11 @@ export function classifyError(
   // surfaced late): worth another try, and the controller's backoff keeps it from looping hot.
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return transient(`request failed: ${message}`, context);
+}
+
+function hasOpenAIErrorBody(error: APIError): boolean {
+  const body: unknown = error.error;
+  return (
+    typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+  );
 }

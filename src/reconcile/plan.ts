@@ -64,10 +64,11 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
       if (share.spec.mode === 'Authoritative' && !share.spec.suspend) authoritative = true;
     }
     if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) managed.add(p);
-    const handsOff =
-      (live && share.spec.suspend) || (role === 'deleting' && share.spec.deletionPolicy === 'Orphan');
+    // Suspended objects make no writes, not even on deletion (as Flux skips pruning for a
+    // suspended Kustomization); Orphan deletions leave their grants by definition.
+    const handsOff = share.spec.suspend || (role === 'deleting' && share.spec.deletionPolicy === 'Orphan');
     if (handsOff) {
-      if (specHere) for (const p of projectsOf(share)) protectedProjects.add(p);
+      if (specHere && live) for (const p of projectsOf(share)) protectedProjects.add(p);
       if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) protectedProjects.add(p);
     }
     if (role === 'settled' && !view.retryFailed)
@@ -95,7 +96,7 @@ export interface Plan {
   adopt: Map<string, string[]>;
 }
 
-/** True when a settled, unsuspended object's projects may be granted and recorded by this pass. */
+/** True when a settled, unsuspended object's projects may be granted by this pass. */
 function acts(share: CheckpointShare, checkpoint: string): boolean {
   return roleOf(share, checkpoint) === 'settled' && !share.spec.suspend;
 }
@@ -136,32 +137,49 @@ export function plan(view: CheckpointView): Plan {
   for (const share of view.shares)
     if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) recordedAnywhere.add(p);
 
-  for (const share of actors) {
+  // Every settled object records the desired projects that are granted or about to be, even
+  // when suspended or protected: a record is a Kubernetes write only, and it is what lets a
+  // deleting or leaving object hand a shared grant over instead of leaving it unowned.
+  for (const share of view.shares) {
+    if (roleOf(share, view.checkpoint) !== 'settled') continue;
+    const acting = acts(share, view.checkpoint);
     const managed = new Set(managedOf(share));
-    const wanted = projectsOf(share).filter(
-      (p) => grant.has(p) || (sets.listed.has(p) && !sets.protected.has(p)),
-    );
+    const wanted = projectsOf(share).filter((p) => sets.listed.has(p) || (acting && grant.has(p)));
     const added = wanted.filter((p) => !managed.has(p));
     if (added.length > 0 || share.status?.checkpoint !== view.checkpoint) {
       empty.record.set(keyOf(share), [...managed, ...added].sort());
     }
     const adopted = added.filter((p) => sets.listed.has(p) && !recordedAnywhere.has(p));
-    if (adopted.length > 0) empty.adopt.set(keyOf(share), adopted.sort());
+    if (acting && adopted.length > 0) empty.adopt.set(keyOf(share), adopted.sort());
   }
   return empty;
 }
 
 /**
- * Projects an object still waits on before it may let go of the checkpoint (deleting or
- * leaving): its managed projects that hold a permission, that nobody live desires here, and
- * that are not protected. Empty means its finalizer may go or it may move on.
+ * Projects an object still holds before it may let go of the checkpoint (deleting or leaving):
+ * its recorded projects that still have a permission and that no other live object here has
+ * recorded. Revoked ones disappear from the list; ones another object wants are handed over
+ * once that object records them. Empty means its finalizer may go or it may move on.
  */
+export function stillHeld(share: CheckpointShare, view: CheckpointView): string[] {
+  if (view.listed === undefined) return [];
+  if (isDeleting(share) && (share.spec.deletionPolicy === 'Orphan' || share.spec.suspend)) return [];
+  const listed = new Set(view.listed.map((p) => p.projectId));
+  const heldElsewhere = new Set<string>();
+  for (const other of view.shares) {
+    if (other === share || isDeleting(other) || homeOf(other) !== view.checkpoint) continue;
+    if (other.spec.checkpoint !== view.checkpoint) continue;
+    for (const p of managedOf(other)) heldElsewhere.add(p);
+  }
+  return managedOf(share).filter((p) => listed.has(p) && !heldElsewhere.has(p));
+}
+
+/** A settled object's recorded projects that should be revoked but still hold a permission. */
 export function pendingRevocations(
   share: CheckpointShare,
   view: CheckpointView,
   sets: CheckpointSets,
 ): string[] {
   if (view.listed === undefined) return [];
-  if (isDeleting(share) && share.spec.deletionPolicy === 'Orphan') return [];
   return managedOf(share).filter((p) => sets.listed.has(p) && !sets.desired.has(p) && !sets.protected.has(p));
 }

@@ -8,14 +8,14 @@ import { TerminalError } from '../openai/errors.js';
 import type { Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
-import { homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
+import { hasFinalizer, homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
 import { settle } from './status.js';
 
 /** Where a pass reads objects from and records what it wrote (the controller's cache). */
 export interface ShareSource {
   sharesOn(checkpoint: string): CheckpointShare[];
   remember(share: CheckpointShare): void;
-  forgetWritten(key: string): void;
+  markGone(share: CheckpointShare): void;
 }
 
 export interface ReconcileDeps {
@@ -28,7 +28,12 @@ export interface ReconcileDeps {
   /** How long a project that failed terminally waits before it is tried again unprompted. */
   failedRecheckMs: number;
   now: () => Date;
+  /** Throws when this replica may no longer write (leadership not certain); called before every write. */
+  fence?: () => void;
 }
+
+/** While a pass leaves work waiting (a hand-over, a confirming list), look again this soon. */
+const PENDING_RECHECK_MS = 30_000;
 
 export interface CallCounts {
   list: number;
@@ -79,6 +84,24 @@ export class CheckpointReconciler {
       requeueAfterMs: undefined,
       handedOver: [],
     };
+    if (shares.length === 0) {
+      this.failedRetries.delete(checkpoint);
+      return outcome;
+    }
+    const fence = this.deps.fence ?? (() => undefined);
+
+    // Deletions that need nothing from OpenAI go first, so an outage or a bad key never holds
+    // up an Orphan or suspended object, or one that never got a grant.
+    for (const share of shares) {
+      if (roleOf(share, checkpoint) !== 'deleting' || !hasFinalizer(share) || !releasableWithoutOpenAI(share))
+        continue;
+      fence();
+      const updated = await this.deps.writer.removeFinalizer(share);
+      outcome.changed = true;
+      if (updated) this.deps.shares.remember(updated);
+      else this.deps.shares.markGone(share);
+      shares = shares.filter((s) => keyOf(s) !== keyOf(share));
+    }
     if (shares.length === 0) return outcome;
 
     const signature = shares.map((s) => `${keyOf(s)}@${s.metadata.generation ?? 0}`).join(',');
@@ -101,6 +124,7 @@ export class CheckpointReconciler {
 
     const sets = deriveSets(view());
     for (const permission of work.revoke) {
+      fence();
       await api.revoke(checkpoint, permission.id);
       outcome.changed = true;
       outcome.revoked.push(permission.projectId);
@@ -108,6 +132,7 @@ export class CheckpointReconciler {
 
     const grantFailures = new Map<string, GrantFailure>();
     if (work.grant.length > 0) {
+      fence();
       const result = await api.grant(checkpoint, work.grant);
       outcome.changed = true;
       outcome.granted = result.granted.map((p) => p.projectId);
@@ -126,6 +151,7 @@ export class CheckpointReconciler {
     for (const share of shares) {
       const status = settlement.statuses.get(keyOf(share));
       if (status && !isDeepStrictEqual(normalize(share.status), normalize(status))) {
+        fence();
         replace(await this.deps.writer.writeStatus(share, status));
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
           await this.deps.events.record(
@@ -139,13 +165,23 @@ export class CheckpointReconciler {
     }
     for (const share of settlement.releaseFinalizer) {
       const current = shares.find((s) => keyOf(s) === keyOf(share)) ?? share;
+      fence();
       const updated = await this.deps.writer.removeFinalizer(current);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
-      else this.deps.shares.forgetWritten(keyOf(share));
+      else this.deps.shares.markGone(current);
     }
     if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
-    outcome.requeueAfterMs = this.interval(shares, checkpoint);
+    const interval = this.interval(shares, checkpoint);
+    const waiting = [...settlement.statuses.values()].some(
+      (status) => findCondition(status.conditions, ConditionType.Reconciling)?.status === 'True',
+    );
+    outcome.requeueAfterMs =
+      listed === undefined
+        ? Math.max(interval, this.deps.failedRecheckMs)
+        : waiting
+          ? Math.min(interval, PENDING_RECHECK_MS)
+          : interval;
     return outcome;
   }
 
@@ -265,4 +301,9 @@ function entersStall(
   return (
     now?.status === 'True' && now.reason === reason && !(was?.status === 'True' && was.reason === reason)
   );
+}
+
+/** Deleting objects whose finalizer may go without asking OpenAI anything. */
+function releasableWithoutOpenAI(share: CheckpointShare): boolean {
+  return share.spec.deletionPolicy === 'Orphan' || share.spec.suspend || managedOf(share).length === 0;
 }

@@ -2,7 +2,14 @@ import { ConditionReason } from '../api/constants.js';
 import type { CheckpointShare, CheckpointShareStatus, Condition, Grant, GrantFailure } from '../api/types.js';
 import type { Permission } from '../openai/permissions.js';
 import { type ConditionSet, mergeConditions } from './conditions.js';
-import { type CheckpointSets, type CheckpointView, deriveSets, pendingRevocations, roleOf } from './plan.js';
+import {
+  type CheckpointSets,
+  type CheckpointView,
+  deriveSets,
+  pendingRevocations,
+  roleOf,
+  stillHeld,
+} from './plan.js';
 import { hasFinalizer, keyOf, managedOf, projectsOf } from './share-facts.js';
 
 /** What a pass did, as the status computation needs it. */
@@ -175,7 +182,7 @@ export function settle(outcome: PassOutcome): Settlement {
   const releaseFinalizer: CheckpointShare[] = [];
   for (const share of view.shares) {
     const role = roleOf(share, view.checkpoint);
-    const pending = role ? pendingRevocations(share, view, sets) : [];
+    const pending = role === 'deleting' || role === 'leaving' ? stillHeld(share, view) : [];
     if (role === 'settled') {
       statuses.set(keyOf(share), settledStatus(share, outcome, sets));
     } else if (role === 'deleting') {
@@ -218,7 +225,7 @@ export function settle(outcome: PassOutcome): Settlement {
                 share,
                 share.spec.suspend
                   ? `suspended while moving from ${view.checkpoint} to ${share.spec.checkpoint}`
-                  : `revoking ${list(pending)} on ${view.checkpoint} before moving to ${share.spec.checkpoint}`,
+                  : `revoking or handing over ${list(pending)} on ${view.checkpoint} before moving to ${share.spec.checkpoint}`,
                 now,
               ),
             },

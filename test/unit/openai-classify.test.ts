@@ -67,6 +67,13 @@ const cases: Case[] = [
     terminalReason: 'CheckpointNotFound',
   },
   {
+    reason: 'a 404 without an OpenAI error body (a proxy page, a wrong base URL) proves nothing: BadResponse',
+    error: status(404, undefined),
+    operation: 'list',
+    transient: false,
+    terminalReason: 'BadResponse',
+  },
+  {
     reason: '400 naming the owning project is OwningProject, with the project',
     error: status(400, 'Cannot modify checkpoint permissions for the owning project: proj_owner42'),
     operation: 'grant',

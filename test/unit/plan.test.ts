@@ -154,6 +154,23 @@ const cases: Case[] = [
     addFinalizer: ['ml/a', 'ml/b'],
   },
   {
+    reason:
+      'a suspended object records a granted project it wants (a Kubernetes write only), adopting nothing',
+    shares: [share('a').projects('proj_a').managing().suspended().build()],
+    listed: [perm('proj_a')],
+    record: { 'ml/a': ['proj_a'] },
+  },
+  {
+    reason: 'deleting a suspended Revoke object revokes nothing',
+    shares: [share('a').projects('proj_a').managing('proj_a').suspended().deleting().build()],
+    listed: [perm('proj_a')],
+  },
+  {
+    reason: 'a suspended Authoritative object revokes no foreign permission',
+    shares: [share('a').projects('proj_a').managing('proj_a').authoritative().suspended().build()],
+    listed: [perm('proj_a'), perm('proj_x')],
+  },
+  {
     reason: 'every duplicate permission of a revoked project is deleted',
     shares: [share('a').projects().managing('proj_a').build()],
     listed: [perm('proj_a', 'cp_1'), perm('proj_a', 'cp_2')],

@@ -132,6 +132,30 @@ describe('settle', () => {
       released: ['a'],
     },
     {
+      reason: 'Revoke waits to hand a shared grant over until the object that wants it has recorded it',
+      shares: [
+        share('a').projects('proj_a').managing('proj_a').deleting().build(),
+        share('b').on(K).projects('proj_a').home(K2).managing().build(),
+      ],
+      listed: [perm('proj_a')],
+      released: [],
+    },
+    {
+      reason: 'Revoke hands a shared grant over to a suspended object that recorded it',
+      shares: [
+        share('a').projects('proj_a').managing('proj_a').deleting().build(),
+        share('b').projects('proj_a').managing('proj_a').suspended().build(),
+      ],
+      listed: [perm('proj_a')],
+      released: ['a'],
+    },
+    {
+      reason: 'a suspended object being deleted lets go at once, leaving its grants',
+      shares: [share('a').projects('proj_a').managing('proj_a').suspended().deleting().build()],
+      listed: [perm('proj_a')],
+      released: ['a'],
+    },
+    {
       reason: 'Orphan releases at once',
       shares: [share('a').projects('proj_a').managing('proj_a').orphan().deleting().build()],
       listed: [perm('proj_a')],

@@ -70,6 +70,17 @@ describe('WorkQueue', () => {
     expect(q.addRateLimited('k')).toBe(100);
   });
 
+  it('holds a backed-off key until its delay is over, even against earlier timers and new adds', async () => {
+    const q = new WorkQueue(backoff);
+    q.addAfter('k', 300);
+    q.addRateLimited('k', 2000);
+    q.add('k');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(q.length).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.length).toBe(1);
+  });
+
   it('adds jitter within the configured fraction', () => {
     const q = new WorkQueue({ ...backoff, jitter: 0.5 }, undefined, () => 1);
     expect(q.addRateLimited('k')).toBe(150);

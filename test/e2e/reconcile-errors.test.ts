@@ -88,6 +88,24 @@ describe('reconciler, end to end: errors', () => {
     expect(env.granted()).toEqual(['proj_a']);
   });
 
+  it('10b. with a bad key, an Orphan share is still deleted at once, while a Revoke share waits and says why', async () => {
+    env = await Env.start();
+    const good = env.startOperator();
+    await env.create('orphan', { projectIds: ['proj_a'], deletionPolicy: 'Orphan' });
+    await env.create('revoke', { projectIds: ['proj_b'] });
+    await env.waitForReady('orphan');
+    await env.waitForReady('revoke');
+    await good.stop();
+
+    env.startOperator({ OPENAI_ADMIN_KEY: 'sk-admin-not-the-right-key-000000' });
+    await env.delete('orphan');
+    await env.delete('revoke');
+    await env.waitForGone('orphan');
+    const blocked = await env.waitForCondition('revoke', 'Stalled', 'True', 'Unauthorized');
+    expect(blocked.metadata.deletionTimestamp).toBeDefined();
+    expect(env.granted()).toEqual(['proj_a', 'proj_b']);
+  });
+
   it('11. an unknown checkpoint stalls with CheckpointNotFound, and deleting that share is not blocked', async () => {
     env = await Env.start();
     env.startOperator();

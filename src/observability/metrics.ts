@@ -113,7 +113,15 @@ export class OperatorMetrics {
       this.reconcileTotal.inc(labels, 0);
     }
     this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
-    this.queueDepth.set({ name: CONTROLLER_NAME }, 0);
+    this.reconcileTime.zero({ controller: CONTROLLER_NAME });
+    // As controller-runtime does when it creates the queue: every series exists from startup, so
+    // rate() and alerts on them see 0 rather than no data.
+    const queue = { name: CONTROLLER_NAME };
+    this.queueDepth.set(queue, 0);
+    this.queueAdds.inc(queue, 0);
+    this.queueRetries.inc(queue, 0);
+    this.queueDuration.zero(queue);
+    this.workDuration.zero(queue);
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -152,4 +152,31 @@ describe('operator runtime: leader election', () => {
     expect(reconciledLines(standby).length).toBeGreaterThan(0);
     expect(env.granted()).toEqual(['proj_a', 'proj_b']);
   });
+  it('a leader that cannot renew the Lease stops acting and exits 1 before the lease could pass to another replica', async () => {
+    env = await Env.start();
+    const leader = env.startOperator(ELECTION);
+    await leader.waitForLog('the replica to lead', (l) => l.msg === 'became leader');
+    await env.create('weather', { projectIds: ['proj_a'] });
+    await env.waitForReady('weather');
+
+    // From now on every Lease request fails: the leader can neither read nor renew it.
+    env.kube.faults.failNext({ count: 10_000, path: /\/leases\// });
+    const { code } = await leader.exited;
+    const exitedAt = Date.now();
+    expect(code).toBe(1);
+    expect(leader.logs().map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'lost leadership: could not renew the lease in time',
+        'leadership lost; exiting',
+      ]),
+    );
+    // The last write that set the Lease's renewTime (its creation, or a renewal).
+    const renewals = env.kube
+      .requests()
+      .filter((r) => r.resource === 'leases' && ['create', 'update'].includes(r.verb) && r.status < 300);
+    const lastRenewal = Date.parse(renewals.at(-1)?.time ?? '');
+    // Another replica may take the lease 15 s after the last renewal; this one was gone by then.
+    expect(exitedAt - lastRenewal).toBeLessThan(15_000);
+    expect(exitedAt - lastRenewal).toBeGreaterThanOrEqual(10_000);
+  });
 });

@@ -73,6 +73,10 @@ describe('operator runtime: leader election', () => {
     expect(openaiCallsIn(standbyMetrics)).toEqual({ list: 0, grant: 0, revoke: 0 });
     expect(sumOf(leaderMetrics, 'leader_election_master_status')).toBe(1);
     expect(sumOf(standbyMetrics, 'leader_election_master_status')).toBe(0);
+    // The standby keeps its cache warm but queues no work: no backlog shows on its dashboards.
+    expect(sumOf(standbyMetrics, 'workqueue_depth')).toBe(0);
+    expect(sumOf(standbyMetrics, 'workqueue_adds_total')).toBe(0);
+    expect(sumOf(leaderMetrics, 'workqueue_adds_total')).toBeGreaterThan(0);
     expect(reconciledLines(leader).length).toBeGreaterThan(0);
     expect(reconciledLines(standby)).toEqual([]);
     expect(standby.process.logs().some((l) => l.msg === 'became leader')).toBe(false);

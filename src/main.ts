@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { RUN_HELP, run } from './cli/run.js';
 
 const USAGE = `Usage: checkpoint-share <command> [flags]
 
@@ -14,9 +13,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   switch (command) {
-    case 'run':
-      if (wantsHelp) return print(RUN_HELP);
-      return run(rest);
+    case 'run': {
+      // Loaded on demand: the Kubernetes client takes a second to load, which --help need not pay.
+      const { run, RUN_HELP } = await import('./cli/run.js');
+      return wantsHelp ? print(RUN_HELP) : run(rest);
+    }
     case 'sandbox': {
       const { sandbox, SANDBOX_HELP } = await import('./cli/sandbox.js');
       return wantsHelp ? print(SANDBOX_HELP) : sandbox(rest);

@@ -4,6 +4,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { Controller } from '../controller/controller.js';
+import { NotLeaderError } from '../controller/error-policy.js';
 import { ShareCache } from '../controller/share-cache.js';
 import { type InformerHandlers, ShareInformer } from '../controller/share-informer.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
@@ -90,6 +91,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     defaultIntervalMs: config.resyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
+    fence: () => {
+      if (elector && !elector.holds())
+        throw new NotLeaderError('this replica cannot be sure it still holds the lease');
+    },
+    onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
   });
   const controller = new Controller({
     cache,
@@ -148,7 +154,10 @@ export async function run(argv: readonly string[]): Promise<number> {
       logger.info({ signal }, 'shutting down: finishing reconciles in flight');
       const drained = await controller.stop(graceMs);
       informer.stop();
-      await elector?.release();
+      // A pass still running past the grace period must not overlap with a new leader: then the
+      // lease is left to expire instead of being handed over at once.
+      if (drained) await elector?.release();
+      else elector?.stop();
       metrics.setLeader(false);
       await probes.close();
       logger.info({ drained }, 'stopped');

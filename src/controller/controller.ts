@@ -117,7 +117,6 @@ export class Controller implements InformerHandlers {
         outcome.requeueAfterMs === undefined ? 'success' : 'requeue_after',
         seconds,
       );
-      this.deps.metrics?.permissionsChanged(outcome.granted.length, outcome.revoked.length);
       log.info(
         {
           objects: outcome.objects,

@@ -72,8 +72,8 @@ export class WorkQueue {
       this.addAfter(key, wait);
       return;
     }
-    this.metrics?.add();
     if (this.dirty.has(key)) return;
+    this.metrics?.add();
     this.dirty.add(key);
     this.addedAt.set(key, Date.now());
     if (this.processing.has(key)) return;

@@ -28,6 +28,8 @@ export class LeaderElector {
   private observed: { record: string; at: number } | undefined;
   private leading = false;
   private stopped = false;
+  /** When the lease was last written by us (Date.now()), for fencing. */
+  private lastRenewAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
 
@@ -42,6 +44,15 @@ export class LeaderElector {
   }
 
   /**
+   * Whether this replica may still write: it leads and renewed within the renew deadline. A
+   * process that stalled (GC pause, blocked event loop) past it must not act on the strength
+   * of timers it has not yet run, because a standby may already hold the lease.
+   */
+  holds(): boolean {
+    return this.leading && !this.stopped && Date.now() - this.lastRenewAt < this.renewDeadlineMs;
+  }
+
+  /**
    * Campaigns until this replica leads (resolves true) or stop() is called (resolves false),
    * then keeps renewing in the background; onLost is called once if leadership is lost.
    */
@@ -51,8 +62,17 @@ export class LeaderElector {
       lease: `${this.options.namespace}/${this.options.name}`,
     });
     while (!this.stopped) {
+      const attemptAt = Date.now();
       if (await this.tryAcquireOrRenew(log)) {
+        // stop() may have run while the request was in flight: give the lease back at once
+        // rather than leave it held by a process that is exiting.
+        if (this.stopped) {
+          this.leading = true;
+          await this.release();
+          return false;
+        }
         this.leading = true;
+        this.lastRenewAt = attemptAt;
         log.info({ identity: this.options.identity }, 'became leader');
         void this.renewLoop(onLost, log);
         return true;

@@ -30,6 +30,8 @@ export interface ReconcileDeps {
   now: () => Date;
   /** Throws when this replica may no longer write (leadership not certain); called before every write. */
   fence?: () => void;
+  /** Counts permissions as soon as OpenAI confirms them, even if the pass fails later. */
+  onPermissionsChanged?: (granted: number, revoked: number) => void;
 }
 
 /** While a pass leaves work waiting (a hand-over, a confirming list), look again this soon. */
@@ -115,17 +117,22 @@ export class CheckpointReconciler {
     };
 
     const work = plan(view());
-    for (const share of work.addFinalizer) replace(await this.deps.writer.addFinalizer(share));
+    for (const share of work.addFinalizer) {
+      fence();
+      replace(await this.deps.writer.addFinalizer(share));
+    }
     for (const [key, managedProjects] of work.record) {
       const share = shares.find((s) => keyOf(s) === key);
-      if (share)
-        replace(await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }));
+      if (!share) continue;
+      fence();
+      replace(await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }));
     }
 
     const sets = deriveSets(view());
     for (const permission of work.revoke) {
       fence();
       await api.revoke(checkpoint, permission.id);
+      this.deps.onPermissionsChanged?.(0, 1);
       outcome.changed = true;
       outcome.revoked.push(permission.projectId);
     }
@@ -134,6 +141,7 @@ export class CheckpointReconciler {
     if (work.grant.length > 0) {
       fence();
       const result = await api.grant(checkpoint, work.grant);
+      this.deps.onPermissionsChanged?.(result.granted.length, 0);
       outcome.changed = true;
       outcome.granted = result.granted.map((p) => p.projectId);
       for (const f of result.failed)

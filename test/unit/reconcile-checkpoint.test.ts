@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckpointShare, CheckpointShareStatus } from '../../src/api/types.js';
+import type { EventRecorder } from '../../src/kube/events.js';
+import type { ShareWriter } from '../../src/kube/share-writer.js';
+import type { Permission, PermissionsApi } from '../../src/openai/permissions.js';
+import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
+import { K, perm, share } from '../support/builders.js';
+
+/** In-memory OpenAI and Kubernetes fakes that record every call. */
+function fakes(shares: CheckpointShare[], listed: Permission[]) {
+  const calls: string[] = [];
+  const permissions: PermissionsApi = {
+    list: async () => {
+      calls.push('list');
+      return listed;
+    },
+    grant: async (_checkpoint, projectIds) => {
+      calls.push(`grant ${projectIds.join(',')}`);
+      return { granted: projectIds.map((p) => perm(p)), failed: [] };
+    },
+    revoke: async (_checkpoint, id) => {
+      calls.push(`revoke ${id}`);
+    },
+  };
+  const bump = (s: CheckpointShare): CheckpointShare => ({
+    ...s,
+    metadata: { ...s.metadata, resourceVersion: String(Number(s.metadata.resourceVersion) + 1) },
+  });
+  const writer: ShareWriter = {
+    get: async () => undefined,
+    addFinalizer: async (s) => {
+      calls.push(`finalizer+ ${s.metadata.name}`);
+      return bump(s);
+    },
+    removeFinalizer: async (s) => {
+      calls.push(`finalizer- ${s.metadata.name}`);
+      return undefined;
+    },
+    writeStatus: async (s, status: CheckpointShareStatus) => {
+      calls.push(`status ${s.metadata.name} ${(status.managedProjects ?? []).join(',')}`);
+      return { ...bump(s), status };
+    },
+  };
+  const events: EventRecorder = { record: async (_s, reason) => void calls.push(`event ${reason}`) };
+  const source = { sharesOn: () => shares, remember: () => undefined, markGone: () => undefined };
+  return { calls, permissions, writer, events, source };
+}
+
+describe('CheckpointReconciler', () => {
+  it('records ownership before it grants, and grants in one call', async () => {
+    const f = fakes([share('a').projects('proj_a', 'proj_b').fresh().build()], []);
+    const reconciler = new CheckpointReconciler({
+      shares: f.source,
+      writer: f.writer,
+      permissions: f.permissions,
+      events: f.events,
+      defaultIntervalMs: 60_000,
+      failedRecheckMs: 600_000,
+      now: () => new Date('2026-11-29T09:00:00Z'),
+    });
+    const outcome = await reconciler.reconcile(K);
+    expect(f.calls.slice(0, 4)).toEqual([
+      'list',
+      'finalizer+ a',
+      'status a proj_a,proj_b',
+      'grant proj_a,proj_b',
+    ]);
+    expect(outcome.granted).toEqual(['proj_a', 'proj_b']);
+    expect(outcome.requeueAfterMs).toBe(60_000);
+  });
+
+  it('makes no write at all once the leadership fence says no', async () => {
+    const f = fakes([share('a').projects('proj_a').fresh().build()], []);
+    const reconciler = new CheckpointReconciler({
+      shares: f.source,
+      writer: f.writer,
+      permissions: f.permissions,
+      events: f.events,
+      defaultIntervalMs: 60_000,
+      failedRecheckMs: 600_000,
+      now: () => new Date(),
+      fence: () => {
+        throw new Error('not leader');
+      },
+    });
+    await expect(reconciler.reconcile(K)).rejects.toThrow('not leader');
+    expect(f.calls).toEqual(['list']);
+  });
+
+  it('releases an Orphan deletion before asking OpenAI anything', async () => {
+    const f = fakes(
+      [share('a').projects('proj_a').managing('proj_a').orphan().deleting().build()],
+      [perm('proj_a')],
+    );
+    const reconciler = new CheckpointReconciler({
+      shares: f.source,
+      writer: f.writer,
+      permissions: f.permissions,
+      events: f.events,
+      defaultIntervalMs: 60_000,
+      failedRecheckMs: 600_000,
+      now: () => new Date(),
+    });
+    await reconciler.reconcile(K);
+    expect(f.calls).toEqual(['finalizer- a']);
+  });
+});

@@ -37,7 +37,8 @@ export interface PassError {
 
 const list = (projects: readonly string[]) => projects.join(', ');
 
-function grantsFor(share: CheckpointShare, listed: readonly Permission[]): Grant[] {
+/** The oldest permission of each project: the one a status reports. Built once per pass. */
+function oldestByProject(listed: readonly Permission[]): Map<string, Permission> {
   const byProject = new Map<string, Permission>();
   for (const perm of listed) {
     const seen = byProject.get(perm.projectId);
@@ -49,6 +50,10 @@ function grantsFor(share: CheckpointShare, listed: readonly Permission[]): Grant
       byProject.set(perm.projectId, perm);
     }
   }
+  return byProject;
+}
+
+function grantsFor(share: CheckpointShare, byProject: ReadonlyMap<string, Permission>): Grant[] {
   return projectsOf(share).flatMap((projectId) => {
     const perm = byProject.get(projectId);
     if (!perm) return [];
@@ -135,10 +140,10 @@ function settledStatus(
   share: CheckpointShare,
   outcome: PassOutcome,
   sets: CheckpointSets,
+  byProject: ReadonlyMap<string, Permission>,
 ): CheckpointShareStatus {
   const { view, now } = outcome;
-  const listed = view.listed ?? [];
-  const grants = view.listed === undefined ? [] : grantsFor(share, listed);
+  const grants = view.listed === undefined ? [] : grantsFor(share, byProject);
   const failures = failuresFor(share, outcome, sets);
   const failed = new Set(failures.map((f) => f.projectId));
   const wanted = new Set(projectsOf(share));
@@ -178,13 +183,14 @@ function progressing(share: CheckpointShare, message: string, now: Date): Condit
 export function settle(outcome: PassOutcome): Settlement {
   const { view, now } = outcome;
   const sets = deriveSets(view);
+  const byProject = oldestByProject(view.listed ?? []);
   const statuses = new Map<string, CheckpointShareStatus>();
   const releaseFinalizer: CheckpointShare[] = [];
   for (const share of view.shares) {
     const role = roleOf(share, view.checkpoint);
     const pending = role === 'deleting' || role === 'leaving' ? stillHeld(share, view) : [];
     if (role === 'settled') {
-      statuses.set(keyOf(share), settledStatus(share, outcome, sets));
+      statuses.set(keyOf(share), settledStatus(share, outcome, sets, byProject));
     } else if (role === 'deleting') {
       if (pending.length === 0) {
         if (hasFinalizer(share)) releaseFinalizer.push(share);

@@ -6,7 +6,7 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { Controller } from '../controller/controller.js';
 import { NotLeaderError } from '../controller/error-policy.js';
 import { ShareCache } from '../controller/share-cache.js';
-import { type InformerHandlers, ShareInformer } from '../controller/share-informer.js';
+import { ShareInformer } from '../controller/share-informer.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeEventRecorder } from '../kube/events.js';
@@ -109,16 +109,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     recheckMs: recheckMs(config),
     now,
   });
-  // Until this replica leads, watch events only keep the cache warm: a standby queues no work
-  // (so its workqueue metrics show no backlog that never drains), and controller.start() queues
-  // every known checkpoint once it leads, as controller-runtime starts its sources then.
-  let acting = false;
-  const handlers: InformerHandlers = {
-    upsert: (share) => (acting ? controller.upsert(share) : void cache.upsert(share)),
-    remove: (key) => (acting ? controller.remove(key) : void cache.remove(key)),
-    keysIn: (namespace) => controller.keysIn(namespace),
-  };
-  const informer = new ShareInformer(kubeConfig, clients.customObjects, handlers, {
+  const informer = new ShareInformer(kubeConfig, clients.customObjects, controller, {
     namespaces: config.watchNamespaces,
     logger,
   });
@@ -181,7 +172,6 @@ export async function run(argv: readonly string[]): Promise<number> {
         if (!leading) return;
       }
       metrics.setLeader(true);
-      acting = true;
       controller.start();
     })().catch((error: unknown) => {
       logger.fatal({ error: error instanceof Error ? error.message : String(error) }, 'operator failed');

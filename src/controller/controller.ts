@@ -39,7 +39,15 @@ export class Controller implements InformerHandlers {
 
   constructor(private readonly deps: ControllerDeps) {}
 
+  /**
+   * Until start() (a standby before it leads), events only keep the cache warm: no work is
+   * queued, so the queue shows no backlog that never drains; start() queues every checkpoint.
+   */
   upsert(share: CheckpointShare): void {
+    if (!this.started) {
+      this.deps.cache.upsert(share);
+      return;
+    }
     // Compared with what the watch delivered before, not with the operator's own newer write:
     // a user's edit that raced a status write must still queue a pass.
     const previous = this.deps.cache.observed(keyOf(share));
@@ -49,6 +57,10 @@ export class Controller implements InformerHandlers {
   }
 
   remove(key: string): void {
+    if (!this.started) {
+      this.deps.cache.remove(key);
+      return;
+    }
     for (const checkpoint of this.deps.cache.remove(key)) this.deps.queue.add(checkpoint);
   }
 

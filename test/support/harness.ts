@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,38 +33,50 @@ export interface EnvOptions {
 /**
  * Both stand-ins in this process, a kubeconfig for them, and the real operator binary as a
  * child process: the operator talks to them over HTTP exactly as it would to a cluster and
- * to OpenAI.
+ * to OpenAI. With E2E_KUBECONFIG set, a real cluster (with the CRD installed) takes the
+ * Kubernetes stand-in's place, and each test works in a namespace of its own.
  */
 export class Env {
   readonly operators: OperatorProcess[] = [];
   private constructor(
-    readonly kube: KubeStandIn,
+    private readonly standIn: KubeStandIn | undefined,
     readonly openai: OpenAIStandIn,
     readonly kubeconfig: string,
     readonly api: CustomObjectsApi,
     readonly core: CoreV1Api,
+    readonly namespace: string,
     private readonly dir: string,
   ) {}
 
+  /** The Kubernetes stand-in, for tests that inspect or fault it (not on a real cluster). */
+  get kube(): KubeStandIn {
+    if (!this.standIn)
+      throw new Error('this test needs the Kubernetes stand-in; it cannot run with E2E_KUBECONFIG');
+    return this.standIn;
+  }
+
+  get onRealCluster(): boolean {
+    return this.standIn === undefined;
+  }
+
   static async start(options: EnvOptions = {}): Promise<Env> {
     const dir = mkdtempSync(join(tmpdir(), 'cps-e2e-'));
-    const kube = await startKubeStandIn({ port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
     const openai = await startOpenAIStandIn({
       checkpoints: (options.checkpoints ?? [CKPT, CKPT2]).map((id) => ({ id, owner: OWNER })),
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     });
-    const kubeconfig = join(dir, 'kubeconfig');
-    await kube.writeKubeconfig(kubeconfig);
+    const cluster = process.env.E2E_KUBECONFIG;
+    const kube = cluster
+      ? undefined
+      : await startKubeStandIn({ port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
+    const kubeconfig = cluster ?? join(dir, 'kubeconfig');
+    await kube?.writeKubeconfig(kubeconfig);
     const config = new KubeConfig();
     config.loadFromFile(kubeconfig);
-    return new Env(
-      kube,
-      openai,
-      kubeconfig,
-      config.makeApiClient(CustomObjectsApi),
-      config.makeApiClient(CoreV1Api),
-      dir,
-    );
+    const core = config.makeApiClient(CoreV1Api);
+    const namespace = cluster ? `cps-e2e-${randomBytes(4).toString('hex')}` : NS;
+    if (cluster) await core.createNamespace({ body: { metadata: { name: namespace } } });
+    return new Env(kube, openai, kubeconfig, config.makeApiClient(CustomObjectsApi), core, namespace, dir);
   }
 
   /** Starts `checkpoint-share run` against the stand-ins; settings can be overridden. */
@@ -77,6 +90,8 @@ export class Env {
       RESYNC_INTERVAL: '1m',
       OPENAI_MAX_RPS: '50',
       LOG_LEVEL: 'info',
+      // On a shared cluster the operator must only see this test's objects.
+      ...(this.onRealCluster ? { WATCH_NAMESPACES: this.namespace } : {}),
       ...env,
     });
     this.operators.push(operator);
@@ -87,21 +102,21 @@ export class Env {
     const body = {
       apiVersion: API_VERSION,
       kind: KIND,
-      metadata: { name, namespace: NS },
+      metadata: { name, namespace: this.namespace },
       spec: { checkpoint: CKPT, ...spec },
     };
     return (await this.api.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       plural: PLURAL,
-      namespace: NS,
+      namespace: this.namespace,
       body,
     })) as CheckpointShare;
   }
 
   async patchSpec(name: string, spec: Partial<CheckpointShareSpec>): Promise<CheckpointShare> {
     return (await this.api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, name, body: { spec } },
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace: this.namespace, name, body: { spec } },
       MERGE_PATCH,
     )) as CheckpointShare;
   }
@@ -111,7 +126,7 @@ export class Env {
       group: GROUP,
       version: VERSION,
       plural: PLURAL,
-      namespace: NS,
+      namespace: this.namespace,
       name,
     });
   }
@@ -122,7 +137,7 @@ export class Env {
         group: GROUP,
         version: VERSION,
         plural: PLURAL,
-        namespace: NS,
+        namespace: this.namespace,
         name,
       })) as CheckpointShare;
     } catch (error: unknown) {
@@ -133,7 +148,7 @@ export class Env {
   }
 
   async events(name: string): Promise<{ reason: string; type: string; message: string; count: number }[]> {
-    const list = await this.core.listNamespacedEvent({ namespace: NS });
+    const list = await this.core.listNamespacedEvent({ namespace: this.namespace });
     return list.items
       .filter((e) => e.involvedObject.name === name)
       .map((e) => ({
@@ -182,9 +197,42 @@ export class Env {
     await waitFor(`${name} to be deleted`, async () => (await this.get(name)) === undefined, { timeoutMs });
   }
 
+  /** With the operator stopped, nothing would remove finalizers: drop them, then the namespace. */
+  private async removeNamespace(): Promise<void> {
+    const list = (await this.api.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: this.namespace,
+    })) as { items: CheckpointShare[] };
+    for (const item of list.items) {
+      await this.api.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace: this.namespace,
+          name: item.metadata.name,
+          body: { metadata: { finalizers: null } },
+        },
+        MERGE_PATCH,
+      );
+    }
+    try {
+      await this.core.deleteNamespace({ name: this.namespace });
+    } catch (error: unknown) {
+      // Cleanup only: a namespace left behind costs nothing but tidiness (the local stand-in
+      // refuses namespace deletion with 405).
+      console.warn(
+        `could not delete namespace ${this.namespace}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.operators.map((o) => o.stop()));
-    await this.kube.close();
+    if (this.onRealCluster) await this.removeNamespace();
+    await this.standIn?.close();
     await this.openai.close();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -39,7 +39,10 @@ export async function demo(_argv: readonly string[]): Promise<number> {
   say('checkpoint-share demo: the operator against local stand-ins of Kubernetes and OpenAI');
   say(`  Kubernetes API stand-in: ${kube.url}`);
   say(`  OpenAI admin API stand-in: ${openai.baseURL}`);
-  say('  Every OpenAI call the operator makes is shown as "openai>"; share states as "share>".');
+  say('  Every OpenAI call the operator makes is shown as "openai>", what each reconcile changed as');
+  say('  "operator>", and each share\'s granted/desired count and Ready condition as "share>".');
+  say('  The OpenAI stand-in starts with one permission made "by hand": proj_legacyapps01 on');
+  say('  ft-LegacyClassifier0042, which the suspended Orphan example must leave alone.');
   say();
 
   // The legacy example's checkpoint has a hand-made grant: the operator should leave it alone
@@ -61,13 +64,15 @@ export async function demo(_argv: readonly string[]): Promise<number> {
   });
   // The operator logs one JSON line per reconcile; the demo retells the ones that changed something.
   let pending = '';
+  // Held until the next tick, so each pass reads in order: its OpenAI calls, then its outcome.
+  const summaries: string[] = [];
   operator.stdout.setEncoding('utf8');
   operator.stdout.on('data', (chunk: string) => {
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
       const summary = describeReconcile(line);
-      if (summary) say(summary);
+      if (summary) summaries.push(summary);
     }
   });
 
@@ -81,6 +86,7 @@ export async function demo(_argv: readonly string[]): Promise<number> {
       );
     }
     shownCalls = calls.length;
+    for (const summary of summaries.splice(0)) say(summary);
     // Only rows that changed are printed, so the output reads as a log of what happened.
     void list(api).then(
       (shares) => {
@@ -241,13 +247,17 @@ function settled(share: CheckpointShare): boolean {
 
 function render(share: CheckpointShare): string {
   const ready = share.status?.conditions?.find((c) => c.type === 'Ready');
+  const current = share.status?.observedGeneration === share.metadata.generation;
   const state = share.metadata.deletionTimestamp
     ? 'Deleting'
-    : ready
-      ? `Ready=${ready.status} (${ready.reason})`
-      : 'new';
-  const counts = `${share.status?.grantedCount ?? 0}/${share.spec.projectIds.length}`;
-  return `  share> ${`${share.metadata.namespace}/${share.metadata.name}`.padEnd(42)} granted ${counts.padEnd(5)} ${state}${ready?.message ? `: ${ready.message}` : ''}`;
+    : !ready
+      ? 'new'
+      : current
+        ? `Ready=${ready.status} (${ready.reason})`
+        : 'spec changed, reconciling';
+  const counts = `${share.status?.grantedCount ?? 0}/${share.status?.desiredCount ?? share.spec.projectIds.length}`;
+  const message = current && ready?.message ? `: ${ready.message}` : '';
+  return `  share> ${`${share.metadata.namespace}/${share.metadata.name}`.padEnd(42)} granted ${counts.padEnd(5)} ${state}${message}`;
 }
 
 /** One line for a reconcile log line that changed something, else undefined. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,6 +60,7 @@ export async function sandbox(argv: readonly string[]): Promise<number> {
     const kube = await startKubeStandIn({ port: Number(kubePort) });
     const dir = join(tmpdir(), `checkpoint-share-sandbox-${process.pid}`);
     mkdirSync(dir, { recursive: true });
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const kubeconfig = values.kubeconfig ?? join(dir, 'kubeconfig');
     await kube.writeKubeconfig(kubeconfig);
     started.kubernetes = kube.url;

@@ -40,7 +40,7 @@ export function decide(error: unknown): ErrorDecision {
     return {
       transient: true,
       reason: ConditionReason.Retrying,
-      message: `OpenAI ${error.operation} failed on ${error.checkpoint}: ${error.message}; retrying`,
+      message: `${error.message}; retrying`,
       minDelayMs: error.retryAfterMs ?? 0,
       backoff: 'exponential',
       event: undefined,
@@ -48,7 +48,8 @@ export function decide(error: unknown): ErrorDecision {
     };
   }
   if (error instanceof TerminalError) {
-    const message = `OpenAI ${error.operation} failed on ${error.checkpoint}: ${error.message}`;
+    // The client's message already names the operation and the checkpoint.
+    const message = error.message;
     switch (error.reason) {
       case 'Unauthorized':
         return terminal(

@@ -257,6 +257,9 @@ export function settleError(
       : { ready: { ...spec, status: 'False' }, reconciling: { ...spec, status: 'False' }, stalled: spec };
     statuses.set(keyOf(share), {
       ...share.status,
+      // Counts show in kubectl get from the first pass on, even when that pass failed.
+      desiredCount: projectsOf(share).length,
+      grantedCount: share.status?.grantedCount ?? 0,
       conditions: mergeConditions(share.status?.conditions, conditions, share.metadata.generation, now),
       ...(share.metadata.generation === undefined ? {} : { observedGeneration: share.metadata.generation }),
     });

@@ -3,7 +3,7 @@ import type { CheckpointShare, CheckpointShareStatus } from '../../src/api/types
 import type { EventRecorder } from '../../src/kube/events.js';
 import type { ShareWriter } from '../../src/kube/share-writer.js';
 import type { Permission, PermissionsApi } from '../../src/openai/permissions.js';
-import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
+import { CheckpointReconciler, type ReconcileDeps } from '../../src/reconcile/reconcile-checkpoint.js';
 import { K, perm, share } from '../support/builders.js';
 
 /** In-memory OpenAI and Kubernetes fakes that record every call. */
@@ -46,18 +46,26 @@ function fakes(shares: CheckpointShare[], listed: Permission[]) {
   return { calls, permissions, writer, events, source };
 }
 
+function reconcilerFor(
+  f: ReturnType<typeof fakes>,
+  extra: Partial<ReconcileDeps> = {},
+): CheckpointReconciler {
+  return new CheckpointReconciler({
+    shares: f.source,
+    writer: f.writer,
+    permissions: f.permissions,
+    events: f.events,
+    defaultIntervalMs: 60_000,
+    failedRecheckMs: 600_000,
+    now: () => new Date('2026-11-29T09:00:00Z'),
+    ...extra,
+  });
+}
+
 describe('CheckpointReconciler', () => {
   it('records ownership before it grants, and grants in one call', async () => {
     const f = fakes([share('a').projects('proj_a', 'proj_b').fresh().build()], []);
-    const reconciler = new CheckpointReconciler({
-      shares: f.source,
-      writer: f.writer,
-      permissions: f.permissions,
-      events: f.events,
-      defaultIntervalMs: 60_000,
-      failedRecheckMs: 600_000,
-      now: () => new Date('2026-11-29T09:00:00Z'),
-    });
+    const reconciler = reconcilerFor(f);
     const outcome = await reconciler.reconcile(K);
     expect(f.calls.slice(0, 4)).toEqual([
       'list',
@@ -71,14 +79,7 @@ describe('CheckpointReconciler', () => {
 
   it('makes no write at all once the leadership fence says no', async () => {
     const f = fakes([share('a').projects('proj_a').fresh().build()], []);
-    const reconciler = new CheckpointReconciler({
-      shares: f.source,
-      writer: f.writer,
-      permissions: f.permissions,
-      events: f.events,
-      defaultIntervalMs: 60_000,
-      failedRecheckMs: 600_000,
-      now: () => new Date(),
+    const reconciler = reconcilerFor(f, {
       fence: () => {
         throw new Error('not leader');
       },
@@ -92,15 +93,7 @@ describe('CheckpointReconciler', () => {
       [share('a').projects('proj_a').managing('proj_a').orphan().deleting().build()],
       [perm('proj_a')],
     );
-    const reconciler = new CheckpointReconciler({
-      shares: f.source,
-      writer: f.writer,
-      permissions: f.permissions,
-      events: f.events,
-      defaultIntervalMs: 60_000,
-      failedRecheckMs: 600_000,
-      now: () => new Date(),
-    });
+    const reconciler = reconcilerFor(f);
     await reconciler.reconcile(K);
     expect(f.calls).toEqual(['finalizer- a']);
   });

@@ -57,6 +57,14 @@ export function ageOf(timestamp: unknown, now: Date): string {
   return Number.isNaN(at) ? '<invalid>' : humanDuration(now.getTime() - at);
 }
 
+/** The AGE column every built-in kind prints. */
+export const ageColumn: TableColumn = {
+  name: 'Age',
+  type: 'string',
+  description: 'Age',
+  cell: (o, now) => ageOf(o.metadata.creationTimestamp, now),
+};
+
 /** A column from a CRD's additionalPrinterColumns, converted as apiextensions' tableconvertor does. */
 export function printerColumn(spec: {
   name: string;

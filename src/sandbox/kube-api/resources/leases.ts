@@ -4,7 +4,7 @@
  * server answers to a client that sends a plain `Date`.
  */
 import { type InvalidField, invalidMessage } from '../status.js';
-import { ageOf, nameColumn } from '../table.js';
+import { ageColumn, nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';
 import { admitBuiltin, forbidden, integer, invalidField, object, string, typeMeta } from './builtin.js';
 import {
@@ -106,12 +106,7 @@ export function leases(): ResourceType {
         description: 'holderIdentity contains the identity of the holder of a current lease.',
         cell: (o) => (o.spec as LeaseSpec | undefined)?.holderIdentity ?? '',
       },
-      {
-        name: 'Age',
-        type: 'string',
-        description: 'Age',
-        cell: (o, now) => ageOf(o.metadata.creationTimestamp, now),
-      },
+      ageColumn,
     ],
     openApiSchema: schema,
     toStorage: identity,

@@ -1,6 +1,6 @@
 import { type FieldError, isRecord } from '../../../api/structural-schema.js';
 import { invalidMessage } from '../status.js';
-import { ageOf, nameColumn } from '../table.js';
+import { ageColumn, nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';
 import { admitBuiltin, object, string, typeMeta } from './builtin.js';
 import {
@@ -88,12 +88,7 @@ export function namespaces(): ResourceType {
         description: 'The status of the namespace',
         cell: (o) => (o.status as { phase?: string } | undefined)?.phase ?? '',
       },
-      {
-        name: 'Age',
-        type: 'string',
-        description: 'Age',
-        cell: (o, now) => ageOf(o.metadata.creationTimestamp, now),
-      },
+      ageColumn,
     ],
     openApiSchema: schema,
     toStorage: identity,

@@ -1,6 +1,6 @@
 import { isRecord } from '../../../api/structural-schema.js';
 import { type InvalidField, invalidMessage } from '../status.js';
-import { ageOf, nameColumn } from '../table.js';
+import { ageColumn, nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';
 import { admitBuiltin, boolean, invalidField, object, string, stringMap, typeMeta } from './builtin.js';
 import {
@@ -119,12 +119,7 @@ export function secrets(): ResourceType {
         description: 'The number of keys in the secret',
         cell: (o) => Object.keys(isRecord(o.data) ? o.data : {}).length,
       },
-      {
-        name: 'Age',
-        type: 'string',
-        description: 'Age',
-        cell: (o, now) => ageOf(o.metadata.creationTimestamp, now),
-      },
+      ageColumn,
     ],
     openApiSchema: schema,
     toStorage: identity,

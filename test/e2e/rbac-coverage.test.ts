@@ -87,6 +87,10 @@ describe('RBAC in deploy/ against the calls the operator makes', () => {
     // The exemptions are real rules, not stale entries.
     for (const rule of exempt)
       expect(permissions.map((p) => `${p.apiGroup} ${p.resource} ${p.verb}`)).toContain(rule);
+    // The stand-in requires a bearer token, as a cluster does: the operator sent the kubeconfig's.
+    const anonymous = await fetch(`${env.kube.url}/apis/checkpointshare.io/v1alpha1/checkpointshares`);
+    expect(anonymous.status).toBe(401);
+    expect(env.kube.requests().filter((r) => r.status === 401)).toHaveLength(1);
     // The lease is only ever touched in the operator's own namespace.
     expect(
       calls.filter((c) => c.key.includes('leases')).every((c) => c.namespace === OPERATOR_NAMESPACE),

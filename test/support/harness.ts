@@ -66,9 +66,14 @@ export class Env {
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     });
     const cluster = process.env.E2E_KUBECONFIG;
+    // A bearer token is required, as on a real cluster: the operator must send the kubeconfig's.
     const kube = cluster
       ? undefined
-      : await startKubeStandIn({ port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
+      : await startKubeStandIn({
+          port: 0,
+          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+          token: randomBytes(16).toString('hex'),
+        });
     const kubeconfig = cluster ?? join(dir, 'kubeconfig');
     await kube?.writeKubeconfig(kubeconfig);
     const config = new KubeConfig();

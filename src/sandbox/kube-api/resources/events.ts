@@ -19,7 +19,13 @@ import {
   string,
   typeMeta,
 } from './builtin.js';
-import { ALL_VERBS, identity, type ResourceType, type TableColumn } from './resource-type.js';
+import {
+  ALL_VERBS,
+  BUILTIN_BEHAVIOUR,
+  identity,
+  type ResourceType,
+  type TableColumn,
+} from './resource-type.js';
 
 const objectReference = object({
   kind: string,
@@ -252,13 +258,8 @@ const shared = {
   categories: [],
   verbs: ALL_VERBS,
   storage: 'events',
-  statusSubresource: false,
-  tracksGeneration: false,
-  allowUnconditionalUpdate: true,
+  ...BUILTIN_BEHAVIOUR,
   allowCreateOnUpdate: true,
-  returnDeletedObject: false,
-  customResource: false,
-  strategicMerge: true,
   version: 'v1',
   resource: 'events',
 } as const;

@@ -9,6 +9,7 @@ import type { KubeObject } from '../types.js';
 import { admitBuiltin, forbidden, integer, invalidField, object, string, typeMeta } from './builtin.js';
 import {
   ALL_VERBS,
+  BUILTIN_BEHAVIOUR,
   builtinUnsupportedField,
   identity,
   metadataFieldLabels,
@@ -75,13 +76,7 @@ export function leases(): ResourceType {
     categories: [],
     verbs: ALL_VERBS,
     storage: 'leases.coordination.k8s.io',
-    statusSubresource: false,
-    tracksGeneration: false,
-    allowUnconditionalUpdate: true,
-    allowCreateOnUpdate: false,
-    returnDeletedObject: false,
-    customResource: false,
-    strategicMerge: true,
+    ...BUILTIN_BEHAVIOUR,
     fieldLabels: new Map(metadataFieldLabels(true)),
     unsupportedFieldMessage: builtinUnsupportedField,
     admit: (obj, ctx) =>

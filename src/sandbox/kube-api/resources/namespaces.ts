@@ -4,6 +4,7 @@ import { ageColumn, nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';
 import { admitBuiltin, object, string, typeMeta } from './builtin.js';
 import {
+  BUILTIN_BEHAVIOUR,
   builtinUnsupportedField,
   identity,
   metadataFieldLabels,
@@ -61,13 +62,8 @@ export function namespaces(): ResourceType {
     categories: [],
     verbs: ['create', 'get', 'list', 'patch', 'update', 'watch'],
     storage: 'namespaces',
+    ...BUILTIN_BEHAVIOUR,
     statusSubresource: true,
-    tracksGeneration: false,
-    allowUnconditionalUpdate: true,
-    allowCreateOnUpdate: false,
-    returnDeletedObject: false,
-    customResource: false,
-    strategicMerge: true,
     fieldLabels: new Map([
       ...metadataFieldLabels(false),
       ['status.phase', (o: KubeObject) => String((o.status as { phase?: string } | undefined)?.phase ?? '')],

@@ -85,6 +85,17 @@ export interface ResourceType extends GroupResource {
   prepareForCreate?(obj: KubeObject): void;
 }
 
+/** How the API server's registry treats built-in (non-CRD) kinds; each kind overrides what differs. */
+export const BUILTIN_BEHAVIOUR = {
+  statusSubresource: false,
+  tracksGeneration: false,
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+  returnDeletedObject: false,
+  customResource: false,
+  strategicMerge: true,
+} as const;
+
 export function apiVersionOf(rt: { group: string; version: string }): string {
   return rt.group === '' ? rt.version : `${rt.group}/${rt.version}`;
 }

@@ -5,6 +5,7 @@ import type { KubeObject } from '../types.js';
 import { admitBuiltin, boolean, invalidField, object, string, stringMap, typeMeta } from './builtin.js';
 import {
   ALL_VERBS,
+  BUILTIN_BEHAVIOUR,
   builtinUnsupportedField,
   identity,
   metadataFieldLabels,
@@ -79,13 +80,7 @@ export function secrets(): ResourceType {
     categories: [],
     verbs: ALL_VERBS,
     storage: 'secrets',
-    statusSubresource: false,
-    tracksGeneration: false,
-    allowUnconditionalUpdate: true,
-    allowCreateOnUpdate: false,
-    returnDeletedObject: false,
-    customResource: false,
-    strategicMerge: true,
+    ...BUILTIN_BEHAVIOUR,
     fieldLabels: new Map([...metadataFieldLabels(true), ['type', (o: KubeObject) => String(o.type ?? '')]]),
     unsupportedFieldMessage: builtinUnsupportedField,
     admit(obj, ctx) {

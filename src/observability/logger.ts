@@ -56,5 +56,7 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     },
     serializers: { err: (e: unknown) => scrub(e) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous stdout: the last lines before an exit (shutdown, lost leadership, a crash) must
+  // not sit in a buffer that process.exit() discards.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three tiers a maintainer can run alone (npm run test:unit, test:sandbox, test:e2e):
+ * unit is pure and in-process, sandbox is the stand-ins' own contract tests (in
+ * packages/sandbox), e2e runs operator processes, so it builds dist/ first.
+ */
 export default defineConfig({
   test: {
     projects: [
@@ -12,8 +17,19 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'sandbox',
+          include: ['packages/sandbox/test/**/*.test.ts'],
+          exclude: ['packages/sandbox/test/cli/**'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          // The sandbox package's commands (demo, sandbox) run the built operator too.
+          include: ['test/e2e/**/*.test.ts', 'packages/sandbox/test/cli/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/build-once.ts'],
           testTimeout: 120_000,

@@ -4,8 +4,6 @@ const USAGE = `Usage: checkpoint-share <command> [flags]
 
 Commands:
   run       run the controller (see: checkpoint-share run --help)
-  sandbox   start the local Kubernetes and OpenAI stand-ins (see: checkpoint-share sandbox --help)
-  demo      run the operator against the stand-ins and show what it does
 `;
 
 /** argv -> one command; each command returns the process exit code. */
@@ -17,14 +15,6 @@ async function main(argv: readonly string[]): Promise<number> {
       // Loaded on demand: the Kubernetes client takes a second to load, which --help need not pay.
       const { run, RUN_HELP } = await import('./cli/run.js');
       return wantsHelp ? print(RUN_HELP) : run(rest);
-    }
-    case 'sandbox': {
-      const { sandbox, SANDBOX_HELP } = await import('./cli/sandbox.js');
-      return wantsHelp ? print(SANDBOX_HELP) : sandbox(rest);
-    }
-    case 'demo': {
-      const { demo, DEMO_HELP } = await import('./cli/demo.js');
-      return wantsHelp ? print(DEMO_HELP) : demo(rest);
     }
     case undefined:
     case '--help':

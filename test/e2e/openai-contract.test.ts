@@ -1,3 +1,4 @@
+import { type OpenAIStandIn, startOpenAIStandIn, type WirePage } from '@checkpoint-share/sandbox/openai-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
 import {
@@ -8,7 +9,6 @@ import {
 } from '../../src/openai/errors.js';
 import { RateLimiter } from '../../src/openai/rate-limiter.js';
 import { SdkPermissionsApi, type SdkPermissionsApiOptions } from '../../src/openai/sdk-permissions.js';
-import { type OpenAIStandIn, startOpenAIStandIn, type WirePage } from '../../src/sandbox/openai-api/index.js';
 
 /**
  * The SDK-backed client against the OpenAI stand-in over real HTTP: the contract both sides are

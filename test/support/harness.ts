@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type KubeStandIn, startKubeStandIn } from '@checkpoint-share/sandbox/kube-api';
+import { type OpenAIStandIn, startOpenAIStandIn } from '@checkpoint-share/sandbox/openai-api';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -11,8 +13,6 @@ import {
 } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/constants.js';
 import type { CheckpointShare, CheckpointShareSpec } from '../../src/api/types.js';
-import { type KubeStandIn, startKubeStandIn } from '../../src/sandbox/kube-api/index.js';
-import { type OpenAIStandIn, startOpenAIStandIn } from '../../src/sandbox/openai-api/index.js';
 import { OperatorProcess } from './operator-process.js';
 import { waitFor } from './wait.js';
 

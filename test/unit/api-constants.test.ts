@@ -1,3 +1,5 @@
+import { loadCrd, storageVersion } from '@checkpoint-share/sandbox/crd';
+import type { StructuralSchema } from '@checkpoint-share/sandbox/structural-schema';
 import { describe, expect, it } from 'vitest';
 import {
   API_VERSION,
@@ -16,8 +18,6 @@ import {
   SINGULAR,
   VERSION,
 } from '../../src/api/constants.js';
-import { loadCrd, storageVersion } from '../../src/api/crd.js';
-import type { StructuralSchema } from '../../src/api/structural-schema.js';
 
 const crd = loadCrd();
 const version = storageVersion(crd);

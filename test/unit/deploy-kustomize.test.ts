@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { CRD_PATH } from '@checkpoint-share/sandbox/crd';
 import type {
   V1ClusterRole,
   V1ClusterRoleBinding,
@@ -17,7 +18,6 @@ import type {
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CRD_NAME, GROUP, PLURAL } from '../../src/api/constants.js';
-import { CRD_PATH } from '../../src/api/crd.js';
 import { loadConfig, SETTINGS } from '../../src/config.js';
 import {
   DEPLOY_DIR,

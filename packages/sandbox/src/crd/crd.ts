@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { isRecord, type StructuralSchema } from './structural-schema.js';
+
+/** crds/ at the repository root sits four levels above this file both in src/crd and in dist/crd. */
+export const CRD_PATH = fileURLToPath(
+  new URL('../../../../crds/checkpointshare.io_checkpointshares.yaml', import.meta.url),
+);
+
+export interface CrdVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  subresources?: { status?: Record<string, never> };
+  additionalPrinterColumns?: { name: string; type: string; jsonPath: string; description?: string }[];
+  schema: { openAPIV3Schema: StructuralSchema };
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: {
+    group: string;
+    scope: 'Namespaced' | 'Cluster';
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: string[] };
+    versions: CrdVersion[];
+  };
+}
+
+let cached: CustomResourceDefinition | undefined;
+
+/** The CRD as shipped in crds/, the one source of truth for the schema. */
+export function loadCrd(): CustomResourceDefinition {
+  if (!cached) {
+    const doc: unknown = parse(readFileSync(CRD_PATH, 'utf8'));
+    if (!isRecord(doc) || doc.kind !== 'CustomResourceDefinition') {
+      throw new Error(`${CRD_PATH} does not hold a CustomResourceDefinition`);
+    }
+    cached = doc as unknown as CustomResourceDefinition;
+  }
+  return cached;
+}
+
+export function storageVersion(crd: CustomResourceDefinition = loadCrd()): CrdVersion {
+  const version = crd.spec.versions.find((v) => v.storage);
+  if (!version) throw new Error(`CRD ${crd.metadata.name} has no storage version`);
+  return version;
+}

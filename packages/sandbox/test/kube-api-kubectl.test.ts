@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CPS, type StandInClients, type StoredShare, startWithClients } from './support/kube-stand-in.js';
+import { EVENT_SOURCE } from './support/operator-names.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const EXAMPLE_NAMES = [
+  'weather-to-analytics',
+  'support-bot-for-search',
+  'support-bot-for-bi',
+  'fraud-model-locked-down',
+  'legacy-classifier-hands-off',
+];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let k: StandInClients;
+let home: string;
+let kubeconfig: string;
+
+/** Runs the real kubectl (it must be on PATH: a missing binary fails the test) against the stand-in. */
+function kubectl(args: readonly string[], input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+      // A private HOME keeps kubectl's discovery cache out of the developer's.
+      env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+beforeAll(async () => {
+  k = await startWithClients();
+  home = await mkdtemp(join(tmpdir(), 'kube-api-kubectl-'));
+  kubeconfig = join(home, 'kubeconfig');
+  await k.standIn.writeKubeconfig(kubeconfig);
+});
+
+afterAll(async () => {
+  await k.standIn.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('kubectl against the stand-in', () => {
+  it('applies examples/, and applying them again changes nothing', async () => {
+    const first = await kubectl(['apply', '-f', EXAMPLES]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(lines(first.stdout)).toEqual(
+      EXAMPLE_NAMES.map((name) => `checkpointshare.checkpointshare.io/${name} created`),
+    );
+    const versions = k.standIn.store.resourceVersion();
+
+    const second = await kubectl(['apply', '-f', EXAMPLES]);
+    expect(second.code).toBe(0);
+    expect(lines(second.stdout)).toEqual(
+      EXAMPLE_NAMES.map((name) => `checkpointshare.checkpointshare.io/${name} unchanged`),
+    );
+    expect(k.standIn.store.resourceVersion()).toBe(versions);
+    const applied = k.standIn.store.get('checkpointshares', 'ml-platform', 'weather-to-analytics');
+    expect(applied?.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain(
+      'weather-to-analytics',
+    );
+  });
+
+  it('prints the CRD printer columns in kubectl get', async () => {
+    await k.custom.patchNamespacedCustomObjectStatus(
+      {
+        ...CPS,
+        namespace: 'ml-platform',
+        name: 'weather-to-analytics',
+        body: {
+          status: {
+            grantedCount: 1,
+            desiredCount: 1,
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'True',
+                reason: 'Converged',
+                message: 'all granted',
+                lastTransitionTime: '2026-11-29T08:00:00Z',
+              },
+            ],
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const all = await kubectl(['get', 'cps', '-A']);
+    expect(all.code).toBe(0);
+    const [header, ...rows] = lines(all.stdout);
+    expect(header?.split(/\s+/)).toEqual([
+      'NAMESPACE',
+      'NAME',
+      'CHECKPOINT',
+      'GRANTED',
+      'DESIRED',
+      'READY',
+      'AGE',
+    ]);
+    expect(rows).toHaveLength(5);
+    const weather = rows.find((r) => r.includes('weather-to-analytics'))?.split(/\s+/);
+    expect(weather?.slice(0, 6)).toEqual([
+      'ml-platform',
+      'weather-to-analytics',
+      'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd',
+      '1',
+      '1',
+      'True',
+    ]);
+    expect(weather?.[6]).toMatch(/^\d+s$/);
+  });
+
+  it('describes an object with its events', async () => {
+    const obj = k.standIn.store.get('checkpointshares', 'ml-platform', 'weather-to-analytics') as
+      | StoredShare
+      | undefined;
+    await k.events.createNamespacedEvent({
+      namespace: 'ml-platform',
+      body: {
+        metadata: { name: 'weather-to-analytics.granted', namespace: 'ml-platform' },
+        eventTime: new V1MicroTime(),
+        reportingController: EVENT_SOURCE,
+        reportingInstance: 'test',
+        action: 'Grant',
+        reason: 'Granted',
+        type: 'Normal',
+        note: 'Granted proj_analytics01',
+        regarding: {
+          apiVersion: 'checkpointshare.io/v1alpha1',
+          kind: 'CheckpointShare',
+          name: 'weather-to-analytics',
+          namespace: 'ml-platform',
+          ...(obj ? { uid: obj.metadata.uid } : {}),
+        },
+      },
+    });
+    const described = await kubectl(['describe', 'cps', 'weather-to-analytics', '-n', 'ml-platform']);
+    expect(described.code).toBe(0);
+    expect(described.stdout).toMatch(/Checkpoint:\s+ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd/);
+    expect(described.stdout).toMatch(/Normal\s+Granted\s+.*Granted proj_analytics01/);
+  });
+
+  it('reports an invalid manifest with the field the CRD rejects', async () => {
+    const manifest = JSON.stringify({
+      apiVersion: 'checkpointshare.io/v1alpha1',
+      kind: 'CheckpointShare',
+      metadata: { name: 'broken', namespace: 'ml-platform' },
+      spec: { checkpoint: 'ft-abc', projectIds: ['proj_a', 'proj_a'] },
+    });
+    const run = await kubectl(['apply', '-f', '-'], manifest);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('spec.projectIds[1]: Duplicate value: "proj_a"');
+  });
+
+  it('deletes what it applied', async () => {
+    const deleted = await kubectl(['delete', '-f', EXAMPLES]);
+    expect(deleted.code).toBe(0);
+    expect(lines(deleted.stdout)).toEqual(
+      EXAMPLE_NAMES.map((name) => `checkpointshare.checkpointshare.io "${name}" deleted`),
+    );
+    const after = await kubectl(['get', 'cps', '-A']);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toBe('');
+    expect(after.stderr.trim()).toBe('No resources found');
+  });
+});

@@ -17,8 +17,13 @@ export class OperatorProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [MAIN, ...args], {
+  /** `main` and `nodeArgs` run another copy of the build, such as the image's layout replayed. */
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    { main = MAIN, nodeArgs = [] }: { main?: string; nodeArgs?: string[] } = {},
+  ) {
+    this.child = spawn(process.execPath, [...nodeArgs, main, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -150,7 +150,7 @@ describe('Dockerfile: the runtime image', () => {
     expect(versionArg).toBe(pkg.version);
   });
 
-  it("holds dist/ with crds/ beside it (dist/api/crd.js reads ../../crds), package.json and prod-deps' node_modules", () => {
+  it("holds dist/, package.json and prod-deps' node_modules: the operator alone, no crds/", () => {
     const placed = copies
       .filter((c) => c.stage === runtime)
       .map((c) => ({
@@ -160,11 +160,13 @@ describe('Dockerfile: the runtime image', () => {
       }));
     expect(placed).toEqual([
       { from: undefined, sources: ['package.json'], destination: '/app/' },
-      { from: undefined, sources: ['crds'], destination: '/app/crds' },
       { from: 'prod-deps', sources: [`${workdir(prodDeps)}/node_modules`], destination: '/app/node_modules' },
       { from: 'build', sources: [`${workdir(build)}/dist`], destination: '/app/dist' },
     ]);
-    expect(posix.resolve('/app/dist/api', '../../crds')).toBe('/app/crds');
+  });
+
+  it('builds from src/ alone: no stage copies the stand-ins (packages/) or crds/ from the context', () => {
+    expect(contextSources.filter((source) => /^(\.\/)?(packages|crds)(\/|$)/.test(source))).toEqual([]);
   });
 });
 
@@ -197,6 +199,11 @@ describe('Dockerfile: what goes into the build context', () => {
     { reason: 'secret manifests anywhere', path: 'deploy/examples/openai-admin-key.secret.yaml' },
     { reason: 'the stand-ins state', path: '.sandbox' },
     { reason: 'tests', path: 'test' },
+    { reason: 'the dev-only stand-ins and their commands', path: 'packages/sandbox/src/kube-api/index.ts' },
+    {
+      reason: 'the CRD, which only the stand-ins read',
+      path: 'crds/checkpointshare.io_checkpointshares.yaml',
+    },
   ])('.dockerignore keeps out $reason', ({ path }) => {
     expect(dockerIgnores(ignored, path)).toBe(true);
   });

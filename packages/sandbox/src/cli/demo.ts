@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { CheckpointShare } from '../crd/checkpoint-share.js';
@@ -25,12 +27,57 @@ const MAIN = fileURLToPath(new URL('../../../../dist/main.js', import.meta.url))
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const STEP_TIMEOUT_MS = 60_000;
 
-const say = (line = '') => process.stdout.write(`${line}\n`);
+let stdoutGone = false;
+const say = (line = '') => {
+  if (!stdoutGone) process.stdout.write(`${line}\n`);
+};
 
-export async function demo(_argv: readonly string[]): Promise<number> {
+export async function demo(argv: readonly string[]): Promise<number> {
+  try {
+    parseArgs({ args: [...argv], strict: true, options: {} });
+  } catch (error: unknown) {
+    process.stderr.write(
+      `checkpoint-share demo: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 2;
+  }
+  // A signal, or a reader that went away (demo | head), ends the demo early; the finally below
+  // then still stops the operator and removes the temp dir, whatever way the demo ends.
+  const interrupted = new AbortController();
+  let interruptedCode = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interruptedCode = 128 + (constants.signals[signal] ?? 0);
+    interrupted.abort();
+  };
+  const onStdoutError = () => {
+    stdoutGone = true;
+    interruptedCode = 128 + constants.signals.SIGPIPE;
+    interrupted.abort();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  process.stdout.on('error', onStdoutError);
   const dir = mkdtempSync(join(tmpdir(), 'checkpoint-share-demo-'));
+  const closers: (() => Promise<unknown>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+  try {
+    return await showOperator(dir, closers, interrupted.signal, () => interruptedCode);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    for (const signal of signals) process.off(signal, onSignal);
+    process.stdout.off('error', onStdoutError);
+  }
+}
+
+async function showOperator(
+  dir: string,
+  closers: (() => Promise<unknown>)[],
+  interrupted: AbortSignal,
+  interruptedCode: () => number,
+): Promise<number> {
   const kube = await startKubeStandIn({ port: 0 });
+  closers.push(() => kube.close());
   const openai = await startOpenAIStandIn({ checkpoints: EXAMPLE_CHECKPOINTS });
+  closers.push(() => openai.close());
   const kubeconfig = join(dir, 'kubeconfig');
   await kube.writeKubeconfig(kubeconfig);
   const config = new KubeConfig();
@@ -62,6 +109,11 @@ export async function demo(_argv: readonly string[]): Promise<number> {
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const operatorExited = new Promise((resolve) => operator.once('exit', resolve));
+  closers.push(async () => {
+    if (operator.exitCode === null && operator.signalCode === null) operator.kill('SIGTERM');
+    await operatorExited;
   });
   // The operator logs one JSON line per reconcile; the demo retells the ones that changed something.
   let pending = '';
@@ -114,6 +166,7 @@ export async function demo(_argv: readonly string[]): Promise<number> {
     action: () => Promise<void>,
     until: (shares: CheckpointShare[]) => boolean,
   ) => {
+    interrupted.throwIfAborted();
     say();
     say(`== ${title}`);
     await action();
@@ -121,9 +174,9 @@ export async function demo(_argv: readonly string[]): Promise<number> {
     while (!until(await list(api))) {
       if (Date.now() > deadline)
         throw new Error(`the operator did not finish "${title}" within ${STEP_TIMEOUT_MS / 1000}s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100, undefined, { signal: interrupted });
     }
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400, undefined, { signal: interrupted });
   };
 
   let code = 0;
@@ -213,21 +266,15 @@ export async function demo(_argv: readonly string[]): Promise<number> {
       );
     }
     say();
-    say(
-      'Done. Try it yourself: `npx checkpoint-share sandbox`, then run the operator against it (README.md).',
-    );
+    say('Done. Try it yourself: `npm run sandbox`, then run the operator against it (README.md).');
   } catch (error: unknown) {
+    if (interrupted.aborted) return interruptedCode();
     say(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
     code = 1;
   } finally {
     clearInterval(watcher);
-    operator.kill('SIGTERM');
-    await new Promise((resolve) => operator.once('exit', resolve));
-    await kube.close();
-    await openai.close();
-    rmSync(dir, { recursive: true, force: true });
   }
-  return code;
+  return interrupted.aborted ? interruptedCode() : code;
 }
 
 async function list(api: CustomObjectsApi): Promise<CheckpointShare[]> {

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { storageVersion } from '../crd/crd.js';
 import { startKubeStandIn } from '../kube-api/index.js';
 import { startOpenAIStandIn } from '../openai-api/index.js';
 
@@ -48,11 +49,17 @@ export async function sandbox(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const checkpoints =
-    values.checkpoint?.map((pair) => {
-      const [id = '', owner = 'proj_owner'] = pair.split('=');
-      return { id, owner };
-    }) ?? EXAMPLE_CHECKPOINTS;
+  if (values['kube-only'] && values['openai-only']) {
+    process.stderr.write('checkpoint-share sandbox: --kube-only and --openai-only exclude each other\n');
+    return 2;
+  }
+  const parsed = values.checkpoint?.map(parseCheckpoint);
+  const refused = parsed?.find((c) => typeof c === 'string');
+  if (refused !== undefined) {
+    process.stderr.write(`checkpoint-share sandbox: ${refused}\n`);
+    return 2;
+  }
+  const checkpoints = (parsed as { id: string; owner: string }[] | undefined) ?? EXAMPLE_CHECKPOINTS;
 
   const started: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];
@@ -93,6 +100,24 @@ function parsePort(raw: string | undefined, flag: string): number | string {
   return /^\d+$/.test(raw) && Number(raw) < 65536
     ? Number(raw)
     : `--${flag} must be a port number, got ${JSON.stringify(raw)}`;
+}
+
+/** ID=OWNER with both as the CRD accepts them, or the message saying what is wrong. */
+function parseCheckpoint(pair: string): { id: string; owner: string } | string {
+  const separator = pair.lastIndexOf('=');
+  if (separator < 0) return `--checkpoint must be ID=OWNER, got ${JSON.stringify(pair)}`;
+  const id = pair.slice(0, separator);
+  const owner = pair.slice(separator + 1);
+  const spec = storageVersion().schema.openAPIV3Schema.properties?.spec?.properties;
+  const idPattern = new RegExp(spec?.checkpoint?.pattern ?? '');
+  const ownerPattern = new RegExp(spec?.projectIds?.items?.pattern ?? '');
+  if (!idPattern.test(id)) {
+    return `--checkpoint ${JSON.stringify(id)} is not a checkpoint id the CRD accepts (${idPattern.source})`;
+  }
+  if (!ownerPattern.test(owner)) {
+    return `--checkpoint owner ${JSON.stringify(owner)} is not a project id (${ownerPattern.source})`;
+  }
+  return { id, owner };
 }
 
 function parseSandboxArgs(argv: readonly string[]) {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ConditionType } from '../api/constants.js';
-import type { CheckpointShare } from '../api/types.js';
+import type { CheckpointShare, CheckpointShareStatus } from '../api/types.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import type { Logger } from '../observability/logger.js';
@@ -185,13 +185,18 @@ export class Controller implements InformerHandlers {
       const status = statuses.get(keyOf(share));
       if (!status) continue;
       const before = findCondition(share.status?.conditions, ConditionType.Stalled);
+      // A new message counts as news too: a stalled object that is then deleted now waits.
       const entering =
-        !decision.transient && (before?.status !== 'True' || before.reason !== decision.reason);
+        !decision.transient &&
+        (before?.status !== 'True' ||
+          before.reason !== decision.reason ||
+          before.message !== readyMessage(status));
       try {
         if (!isDeepStrictEqual(share.status, status))
           this.deps.cache.remember(await this.deps.writer.writeStatus(share, status));
         if (entering && decision.event)
-          await this.deps.events.record(share, decision.event, decision.message);
+          // The object's own condition message: a deleting object's says its deletion waits.
+          await this.deps.events.record(share, decision.event, readyMessage(status) ?? decision.message);
       } catch (error: unknown) {
         log.warn(
           { object: keyOf(share), error: error instanceof Error ? error.message : String(error) },
@@ -200,4 +205,8 @@ export class Controller implements InformerHandlers {
       }
     }
   }
+}
+
+function readyMessage(status: CheckpointShareStatus): string | undefined {
+  return findCondition(status.conditions, ConditionType.Ready)?.message;
 }

@@ -2,6 +2,7 @@ import { APIError, type APIPromise, OpenAI } from 'openai';
 import type { Logger } from '../observability/logger.js';
 import { classifyError } from './classify.js';
 import { type ErrorContext, type Operation, TerminalError } from './errors.js';
+import { explain } from './explain.js';
 import type { GrantFailure, GrantResult, Permission, PermissionsApi } from './permissions.js';
 import type { RequestLimiter } from './rate-limiter.js';
 import { BodyShapeError, decodeDeleted, decodePermissionPage } from './response-body.js';
@@ -140,13 +141,17 @@ export class SdkPermissionsApi implements PermissionsApi {
   }
 
   #failure(projectId: string, error: TerminalError & { reason: GrantFailure['reason'] }): GrantFailure {
-    const message = error.message.includes(projectId) ? error.message : `${projectId}: ${error.message}`;
+    // Why and what to do only: the failure already names the project, and the condition and
+    // event that quote it name the checkpoint.
+    const { why, fix } = explain(error);
+    const message = `${why}; ${fix}`;
     this.#logger?.info(
       {
         operation: 'grant',
         checkpoint: error.checkpoint,
         projectId,
         reason: error.reason,
+        detail: error.detail,
         requestId: error.requestId,
       },
       'OpenAI refused a project',

@@ -9,7 +9,7 @@ import type { Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
 import { hasFinalizer, homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
-import { settle } from './status.js';
+import { checkpointNotFoundMessage, grantFailureMessage, settle } from './status.js';
 
 /** Where a pass reads objects from and records what it wrote (the controller's cache). */
 export interface ShareSource {
@@ -165,7 +165,7 @@ export class CheckpointReconciler {
           await this.deps.events.record(
             share,
             EventReason.CheckpointNotFound,
-            `Checkpoint ${checkpoint} was not found in OpenAI`,
+            checkpointNotFoundMessage(checkpoint),
           );
         }
         if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
@@ -236,7 +236,7 @@ export class CheckpointReconciler {
           await this.deps.events.record(
             share,
             EventReason.GrantFailed,
-            `Cannot grant ${project} on ${checkpoint}: ${failure.reason}: ${failure.message ?? ''}`,
+            grantFailureMessage(checkpoint, failure),
           );
         }
       }

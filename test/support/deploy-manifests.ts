@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
   KubernetesObject,
@@ -74,6 +75,25 @@ export function renderKustomization(dir: string = DEPLOY_DIR): KubernetesObject[
       return doc.toJS() as unknown;
     })
     .filter((doc): doc is KubernetesObject => typeof doc === 'object' && doc !== null);
+}
+
+/**
+ * Renders an overlay of deploy/ the way a user writes one: `kustomization` is the overlay's
+ * kustomization.yaml with `DEPLOY_BASE` where its path to deploy/ goes (kustomize accepts only a
+ * relative one), `files` the other files it lists, by name.
+ */
+export function renderOverlay(kustomization: string, files: Record<string, string> = {}): KubernetesObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'cps-overlay-'));
+  try {
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      kustomization.replaceAll('DEPLOY_BASE', relative(dir, DEPLOY_DIR)),
+    );
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return renderKustomization(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function parseYamlFile(path: string): unknown {

@@ -29,7 +29,9 @@ import {
   only,
   packageJson,
   parseYamlFile,
+  readRepoFile,
   renderKustomization,
+  renderOverlay,
 } from '../support/deploy-manifests.js';
 
 const objects = renderKustomization();
@@ -430,6 +432,47 @@ describe('metrics Service, disruption budget and network policy', () => {
     },
   ])('$reason', ({ actual, expected }) => {
     expect(actual).toEqual(expected);
+  });
+});
+
+describe('the NetworkPolicy egress', () => {
+  const egress = networkPolicy.spec?.egress ?? [];
+  const dns = egress.filter((rule) => portSet(rule.ports).includes('UDP/53'));
+
+  it('allows DNS only to the cluster DNS pods in kube-system, not to any address', () => {
+    expect(dns).toHaveLength(1);
+    expect(dns[0]?.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ]);
+    expect(portSet(dns[0]?.ports)).toEqual(['TCP/53', 'UDP/53']);
+  });
+
+  it.each([
+    { reason: 'the base reaches an API server on 6443', port: undefined, expected: ['TCP/6443'] },
+    { reason: 'the example patch moves it to minikube’s 8443', port: 8443, expected: ['TCP/8443'] },
+    { reason: 'the same patch, set to microk8s’ 16443', port: 16443, expected: ['TCP/16443'] },
+  ])('$reason, and leaves DNS and HTTPS as they are', ({ port, expected }) => {
+    const example = readRepoFile('deploy/examples/apiserver-port.patch.yaml');
+    const patch = port === undefined ? example : example.replace(/value: 8443/, `value: ${port}`);
+    const rendered =
+      port === undefined
+        ? objects
+        : renderOverlay(
+            [
+              'resources:',
+              '  - DEPLOY_BASE',
+              'patches:',
+              '  - path: apiserver-port.patch.yaml',
+              '    target: {kind: NetworkPolicy, name: checkpoint-share-operator}',
+            ].join('\n'),
+            { 'apiserver-port.patch.yaml': patch },
+          );
+    const rules = only<V1NetworkPolicy>(rendered, 'NetworkPolicy').spec?.egress ?? [];
+    expect(rules.map((rule) => portSet(rule.ports))).toEqual([['TCP/53', 'UDP/53'], ['TCP/443'], expected]);
+    expect(rules[0]?.to).toEqual(dns[0]?.to);
   });
 });
 

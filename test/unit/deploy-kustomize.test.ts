@@ -50,7 +50,7 @@ const networkPolicy = only<V1NetworkPolicy>(objects, 'NetworkPolicy');
 const kustomization = parseYamlFile('deploy/kustomization.yaml') as {
   namespace: string;
   resources: string[];
-  images: { name: string; newName: string; newTag: string }[];
+  images: { name: string; newName?: string; newTag: string }[];
 };
 
 const CLUSTER_SCOPED = new Set([
@@ -188,7 +188,9 @@ describe('the Deployment', () => {
   it('runs the image the kustomization names, tagged with the package version', () => {
     const image = kustomization.images.find((i) => i.name === 'checkpoint-share-operator');
     expect(image?.newTag).toBe(packageJson().version);
-    expect(container.image).toBe(`${image?.newName}:${image?.newTag}`);
+    // The name stays the one overlays match; only the tag is set here.
+    expect(image?.newName).toBeUndefined();
+    expect(container.image).toBe(`checkpoint-share-operator:${image?.newTag}`);
   });
 
   it('sets exactly the settings of DESIGN.md, and nothing that looks like a key', () => {

@@ -32,7 +32,7 @@ export function roleOf(share: CheckpointShare, checkpoint: string): Role | undef
   return share.spec.checkpoint === checkpoint ? 'arriving' : undefined;
 }
 
-/** The sets DESIGN.md "Semantics" defines for one checkpoint, derived once per view. */
+/** The sets docs/design.md defines for one checkpoint ("The sets"), derived once per view. */
 export interface CheckpointSets {
   /** Union of spec.projectIds over live objects whose spec names the checkpoint. */
   desired: ReadonlySet<string>;

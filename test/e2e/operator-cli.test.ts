@@ -93,7 +93,7 @@ describe('checkpoint-share CLI: configuration, help and demo', () => {
     expect(operator.stderr.join('\n')).not.toContain('PastedIntoTheWrongSetting');
   });
 
-  // The run usage names every setting of DESIGN.md with the flag that mirrors it.
+  // The run usage names every setting of docs/design.md with the flag that mirrors it.
   const runSettings = [
     ['--openai-admin-key', 'OPENAI_ADMIN_KEY'],
     ['--openai-base-url', 'OPENAI_BASE_URL'],

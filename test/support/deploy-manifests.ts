@@ -16,7 +16,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 export const OPERATOR_NAMESPACE = 'checkpoint-share-system';
 
-/** The settings table of DESIGN.md ("Process and configuration"), in its order. */
+/** The settings of docs/design.md ("Process and settings"), in its order. */
 export const DESIGN_SETTINGS = [
   'OPENAI_ADMIN_KEY',
   'OPENAI_BASE_URL',
@@ -30,7 +30,7 @@ export const DESIGN_SETTINGS = [
   'LOG_LEVEL',
 ] as const;
 
-/** The HTTP endpoints DESIGN.md promises on HTTP_PORT. */
+/** The HTTP endpoints docs/design.md promises on HTTP_PORT. */
 export const DESIGN_ENDPOINTS = { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
 export const DESIGN_HTTP_PORT = 8080;
 

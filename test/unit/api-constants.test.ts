@@ -89,7 +89,7 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('declares every status field DESIGN.md names', () => {
+  it('declares every status field the README documents', () => {
     expect(Object.keys(status.properties ?? {}).sort()).toEqual(
       [
         'checkpoint',

@@ -9,7 +9,7 @@ function load(env: Record<string, string>, argv: string[] = [], inCluster = fals
 }
 
 describe('loadConfig', () => {
-  it('applies the defaults DESIGN.md names', () => {
+  it('applies the defaults the README names', () => {
     expect(load({})).toMatchObject({
       openaiBaseUrl: 'https://api.openai.com/v1',
       watchNamespaces: [],

@@ -16,7 +16,7 @@ const readme = readRepoFile('deploy/README.md');
 const objects = renderKustomization();
 const container = only<V1Deployment>(objects, 'Deployment').spec?.template.spec?.containers[0];
 
-/** DESIGN.md, "Observability". */
+/** docs/design.md, "Process and settings". */
 const DESIGN_METRICS = [
   'controller_runtime_reconcile_total',
   'controller_runtime_reconcile_errors_total',
@@ -54,7 +54,7 @@ function section(title: string): string {
 }
 
 describe('deploy/README.md', () => {
-  it('documents exactly the settings of DESIGN.md, with the values the Deployment sets', () => {
+  it('documents exactly the settings of docs/design.md, with the values the Deployment sets', () => {
     const rows = tableRows(section('Configuration'));
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
@@ -75,7 +75,7 @@ describe('deploy/README.md', () => {
     expect(tableRows(section('Troubleshooting')).get(reason)?.[1]?.length ?? 0).toBeGreaterThan(80);
   });
 
-  it('names every DESIGN.md metric, and its alerts use no other', () => {
+  it('names every docs/design.md metric, and its alerts use no other', () => {
     const metrics = section('Metrics and alerts');
     expect(DESIGN_METRICS.filter((name) => !metrics.includes(name))).toEqual([]);
     const used = [...metrics.matchAll(/\b(?:controller_runtime|workqueue|checkpointshare)_[a-z_]+/g)].map(

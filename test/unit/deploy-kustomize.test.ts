@@ -193,7 +193,7 @@ describe('the Deployment', () => {
     expect(container.image).toBe(`checkpoint-share-operator:${image?.newTag}`);
   });
 
-  it('sets exactly the settings of DESIGN.md, and nothing that looks like a key', () => {
+  it('sets exactly the settings of docs/design.md, and nothing that looks like a key', () => {
     expect([...env.keys()]).toEqual([...DESIGN_SETTINGS]);
     expect((container.env ?? []).filter((e) => /sk-/.test(e.value ?? ''))).toEqual([]);
     expect(container.envFrom).toBeUndefined();

@@ -227,7 +227,7 @@ export function settle(outcome: PassOutcome): Settlement {
           ...share.status,
           conditions: progressing(
             share,
-            `deleting: waiting to revoke ${list(pending)} on ${view.checkpoint}`,
+            `Deletion is waiting: revoking or handing over ${list(pending)} on ${view.checkpoint}`,
             now,
           ),
         });

@@ -128,6 +128,25 @@ describe('a deleting object whose pass failed says its deletion waits, on what, 
   });
 });
 
+describe('a deleting object whose pass went well but still holds grants', () => {
+  it('says its deletion waits on the grants it is revoking or handing over', () => {
+    const { statuses } = settle({
+      view: {
+        checkpoint: K,
+        shares: [share('a').projects('proj_a').managing('proj_a').deleting().build()],
+        listed: [perm('proj_a')],
+        retryFailed: true,
+      },
+      grantFailures: new Map(),
+      now: NOW,
+    });
+    expect(condition(statuses.get('ml/a'), 'Reconciling')).toMatchObject({
+      status: 'True',
+      message: `Deletion is waiting: revoking or handing over proj_a on ${K}`,
+    });
+  });
+});
+
 describe('a project OpenAI refuses', () => {
   const refusal = (detail: string) => {
     const error = classifyError(answer(400, detail), { operation: 'grant', checkpoint: K });

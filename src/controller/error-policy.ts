@@ -32,7 +32,7 @@ export function decide(error: unknown): ErrorDecision {
       reason: 'NotLeader',
       message: error.message,
       why: error.message,
-      fix: 'dropping the work to the leader',
+      fix: 'the leader does the work',
       minDelayMs: 0,
       backoff: 'none',
       event: undefined,

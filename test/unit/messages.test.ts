@@ -1,4 +1,4 @@
-import { APIConnectionTimeoutError, APIError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../../src/api/types.js';
 import { decide } from '../../src/controller/error-policy.js';
@@ -96,6 +96,35 @@ describe('the condition message of a failed pass', () => {
       NOW,
     );
     expect(condition(statuses.get('ml/a'), 'Ready')?.message).toBe(message);
+  });
+});
+
+describe('a key in what OpenAI or the network said', () => {
+  const key = 'sk-admin-THISisAsecretKEY1234567890';
+  it.each([
+    { reason: '401', raw: answer(401, `Incorrect API key provided: ${key}`), operation: 'list' as const },
+    {
+      reason: '403, whose words are quoted',
+      raw: answer(403, `key ${key} may not`),
+      operation: 'list' as const,
+    },
+    {
+      reason: '400 on grant, quoted in the failure',
+      raw: answer(400, `bad ${key} proj_x`),
+      operation: 'grant' as const,
+    },
+    { reason: '5xx, quoted', raw: answer(502, `upstream saw ${key}`), operation: 'revoke' as const },
+    {
+      reason: 'a failed connection',
+      raw: new APIConnectionError({ message: `via ${key}` }),
+      operation: 'list' as const,
+    },
+  ])('never reaches a condition or a failure: $reason', ({ raw, operation }) => {
+    const error = classifyError(raw, { operation, checkpoint: K });
+    const { why, fix } = explain(error);
+    for (const text of [decide(error).message, why, fix]) {
+      expect(text).not.toContain('THISisAsecretKEY');
+    }
   });
 });
 

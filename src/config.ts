@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseDuration } from './api/duration.js';
+import { formatDuration, parseDuration } from './api/duration.js';
 import { redactSecrets } from './observability/logger.js';
 
 export interface Config {
@@ -9,6 +9,8 @@ export interface Config {
   readonly watchNamespaces: readonly string[];
   readonly maxConcurrentReconciles: number;
   readonly resyncIntervalMs: number;
+  /** No checkpoint is listed more often than this, whatever its spec.interval says. */
+  readonly minResyncIntervalMs: number;
   readonly openaiMaxRps: number;
   readonly leaderElection: boolean;
   readonly podNamespace: string;
@@ -59,6 +61,11 @@ export const SETTINGS = {
     env: 'RESYNC_INTERVAL',
     flag: 'resync-interval',
     description: 'default drift-check interval (default 10m)',
+  },
+  minResyncInterval: {
+    env: 'MIN_RESYNC_INTERVAL',
+    flag: 'min-resync-interval',
+    description: 'shortest drift-check interval; a shorter spec.interval is raised to it (default 30s)',
   },
   openaiMaxRps: {
     env: 'OPENAI_MAX_RPS',
@@ -162,6 +169,18 @@ export function loadConfig(sources: ConfigSources): Config {
       `${name(SETTINGS.podNamespace)} is not a namespace name: ${JSON.stringify(podNamespace)}`,
     );
 
+  const resyncIntervalMs = duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval));
+  const minResyncIntervalMs = duration(
+    read(SETTINGS.minResyncInterval),
+    '30s',
+    name(SETTINGS.minResyncInterval),
+  );
+  if (resyncIntervalMs < minResyncIntervalMs) {
+    throw new ConfigError(
+      `${name(SETTINGS.resyncInterval)} must be at least ${name(SETTINGS.minResyncInterval)} (${formatDuration(minResyncIntervalMs)}), got ${formatDuration(resyncIntervalMs)}`,
+    );
+  }
+
   return Object.freeze({
     openaiAdminKey,
     openaiBaseUrl: openaiBaseUrl.replace(/\/+$/, ''),
@@ -173,7 +192,8 @@ export function loadConfig(sources: ConfigSources): Config {
       64,
       name(SETTINGS.maxConcurrentReconciles),
     ),
-    resyncIntervalMs: duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval)),
+    resyncIntervalMs,
+    minResyncIntervalMs,
     openaiMaxRps: positiveNumber(read(SETTINGS.openaiMaxRps), 5, name(SETTINGS.openaiMaxRps)),
     leaderElection: leaderRaw === undefined ? sources.inCluster : leaderRaw === 'true',
     podNamespace,

@@ -29,6 +29,7 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --watch-namespaces A,B          WATCH_NAMESPACES           all namespaces
   --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
   --resync-interval DURATION      RESYNC_INTERVAL            10m
+  --min-resync-interval DURATION  MIN_RESYNC_INTERVAL        30s (floor of spec.interval and RESYNC_INTERVAL)
   --openai-max-rps N              OPENAI_MAX_RPS             5
   --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
@@ -89,6 +90,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     permissions,
     events,
     defaultIntervalMs: config.resyncIntervalMs,
+    minIntervalMs: config.minResyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
     fence: () => {

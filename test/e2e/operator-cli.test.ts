@@ -100,6 +100,7 @@ describe('checkpoint-share CLI: configuration, help and demo', () => {
     ['--watch-namespaces', 'WATCH_NAMESPACES'],
     ['--max-concurrent-reconciles', 'MAX_CONCURRENT_RECONCILES'],
     ['--resync-interval', 'RESYNC_INTERVAL'],
+    ['--min-resync-interval', 'MIN_RESYNC_INTERVAL'],
     ['--openai-max-rps', 'OPENAI_MAX_RPS'],
     ['--leader-election', 'LEADER_ELECTION'],
     ['--pod-namespace', 'POD_NAMESPACE'],

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       watchNamespaces: [],
       maxConcurrentReconciles: 4,
       resyncIntervalMs: 600_000,
+      minResyncIntervalMs: 30_000,
       openaiMaxRps: 5,
       leaderElection: false,
       httpPort: 8080,
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
         WATCH_NAMESPACES: 'ml, risk',
         MAX_CONCURRENT_RECONCILES: '8',
         RESYNC_INTERVAL: '1m30s',
+        MIN_RESYNC_INTERVAL: '1m',
         OPENAI_MAX_RPS: '2.5',
         LEADER_ELECTION: 'true',
         POD_NAMESPACE: 'ops',
@@ -43,6 +45,7 @@ describe('loadConfig', () => {
       watchNamespaces: ['ml', 'risk'],
       maxConcurrentReconciles: 8,
       resyncIntervalMs: 90_000,
+      minResyncIntervalMs: 60_000,
       openaiMaxRps: 2.5,
       leaderElection: true,
       podNamespace: 'ops',
@@ -60,6 +63,26 @@ describe('loadConfig', () => {
       argv: [],
       names: 'RESYNC_INTERVAL',
     },
+    {
+      reason: 'a default drift interval under the default floor',
+      env: { RESYNC_INTERVAL: '10s' },
+      argv: [],
+      names:
+        'RESYNC_INTERVAL (--resync-interval) must be at least MIN_RESYNC_INTERVAL (--min-resync-interval) (30s), got 10s',
+    },
+    {
+      reason: 'a default drift interval under a raised floor',
+      env: { RESYNC_INTERVAL: '5m', MIN_RESYNC_INTERVAL: '10m' },
+      argv: [],
+      names: 'MIN_RESYNC_INTERVAL',
+    },
+    {
+      reason: 'malformed floor',
+      env: { MIN_RESYNC_INTERVAL: 'soon' },
+      argv: [],
+      names: 'MIN_RESYNC_INTERVAL',
+    },
+    { reason: 'zero floor', env: {}, argv: ['--min-resync-interval', '0s'], names: '--min-resync-interval' },
     { reason: 'malformed URL', env: { OPENAI_BASE_URL: 'not a url' }, argv: [], names: 'OPENAI_BASE_URL' },
     {
       reason: 'zero workers',
@@ -75,6 +98,13 @@ describe('loadConfig', () => {
   ])('rejects $reason with a message naming it', ({ env, argv, names }) => {
     expect(() => load(env, argv)).toThrow(ConfigError);
     expect(() => load(env, argv)).toThrow(names);
+  });
+
+  it('lets a test lower the floor to drift-check every second', () => {
+    expect(load({ RESYNC_INTERVAL: '1s', MIN_RESYNC_INTERVAL: '1s' })).toMatchObject({
+      resyncIntervalMs: 1000,
+      minResyncIntervalMs: 1000,
+    });
   });
 
   it('never puts the admin key in an error message', () => {

@@ -132,11 +132,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (!openaiAdminKey) throw new ConfigError(`${name(SETTINGS.openaiAdminKey)} is required`);
 
   const openaiBaseUrl = read(SETTINGS.openaiBaseUrl) ?? 'https://api.openai.com/v1';
-  if (!URL.canParse(openaiBaseUrl) || !/^https?:$/.test(new URL(openaiBaseUrl).protocol)) {
-    throw new ConfigError(
-      `${name(SETTINGS.openaiBaseUrl)} must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`,
-    );
-  }
+  checkBaseUrl(openaiBaseUrl, name(SETTINGS.openaiBaseUrl));
 
   const watchNamespaces = (read(SETTINGS.watchNamespaces) ?? '')
     .split(',')
@@ -201,6 +197,31 @@ export function loadConfig(sources: ConfigSources): Config {
     logLevel,
     kubeconfig: read(SETTINGS.kubeconfig),
   });
+}
+
+/**
+ * The admin key travels in every request's Authorization header: only over TLS, except to this
+ * machine (a local proxy or stand-in). Credentials in the URL are refused rather than stripped,
+ * and never repeated in the message.
+ */
+function checkBaseUrl(raw: string, name: string): void {
+  const shown = JSON.stringify(raw.replace(/\/\/[^/]*@/, '//***@'));
+  if (!URL.canParse(raw)) throw new ConfigError(`${name} must be an https:// URL, got ${shown}`);
+  const url = new URL(raw);
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      `${name} must not hold a user name or password (user:password@); the admin key comes from ${SETTINGS.openaiAdminKey.env}`,
+    );
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return;
+  throw new ConfigError(
+    `${name} must be an https:// URL (http:// only to localhost, 127.0.0.0/8 or [::1]), got ${shown}`,
+  );
+}
+
+/** `hostname` as WHATWG URL normalises it: IPv4 in dotted decimal, IPv6 in brackets. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 function integer(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {

@@ -107,6 +107,49 @@ describe('loadConfig', () => {
     });
   });
 
+  it.each([
+    { reason: 'the default', url: undefined, ok: 'https://api.openai.com/v1' },
+    {
+      reason: 'a gateway over TLS',
+      url: 'https://gateway.example.com/openai/v1/',
+      ok: 'https://gateway.example.com/openai/v1',
+    },
+    { reason: 'a local proxy by name', url: 'http://localhost:8080/v1', ok: 'http://localhost:8080/v1' },
+    { reason: 'anywhere in 127.0.0.0/8', url: 'http://127.10.0.3:9/v1', ok: 'http://127.10.0.3:9/v1' },
+    { reason: 'IPv6 loopback', url: 'http://[::1]:9/v1', ok: 'http://[::1]:9/v1' },
+    {
+      reason: 'plain HTTP to another host would carry the key in clear',
+      url: 'http://api.openai.com/v1',
+      ok: undefined,
+    },
+    { reason: 'plain HTTP to a private address', url: 'http://10.0.0.5/v1', ok: undefined },
+    {
+      reason: 'a host that only starts like loopback',
+      url: 'http://127.0.0.1.example.com/v1',
+      ok: undefined,
+    },
+    {
+      reason: 'a name that only starts like localhost',
+      url: 'http://localhost.example.com/v1',
+      ok: undefined,
+    },
+    { reason: 'another scheme', url: 'ftp://127.0.0.1/v1', ok: undefined },
+  ])('OPENAI_BASE_URL: $reason', ({ url, ok }) => {
+    const attempt = () => load(url === undefined ? {} : { OPENAI_BASE_URL: url });
+    if (ok) expect(attempt().openaiBaseUrl).toBe(ok);
+    else expect(attempt).toThrow(/^OPENAI_BASE_URL \(--openai-base-url\) must be an https:\/\/ URL/);
+  });
+
+  it.each([
+    { reason: 'user and password over TLS', url: 'https://me:hunter2secret@gateway.example.com/v1' },
+    { reason: 'a password alone, even to loopback', url: 'http://:hunter2secret@127.0.0.1:9/v1' },
+    { reason: 'an unparsable URL with a password', url: 'https://me:hunter2secret@ bad host/v1' },
+  ])('OPENAI_BASE_URL with credentials is refused without repeating them: $reason', ({ url }) => {
+    expect(() => load({ OPENAI_BASE_URL: url })).toThrow(ConfigError);
+    expect(() => load({ OPENAI_BASE_URL: url })).toThrow('OPENAI_BASE_URL');
+    expect(() => load({ OPENAI_BASE_URL: url })).not.toThrow('hunter2secret');
+  });
+
   it('never puts the admin key in an error message', () => {
     const error = (() => {
       try {

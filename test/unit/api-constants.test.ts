@@ -51,6 +51,11 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
     { reason: 'plural', actual: crd.spec.names.plural, expected: PLURAL },
     { reason: 'singular', actual: crd.spec.names.singular, expected: SINGULAR },
     { reason: 'short name', actual: crd.spec.names.shortNames, expected: [SHORT_NAME] },
+    {
+      reason: 'no category, so `kubectl delete all --all` cannot delete shares (and revoke grants)',
+      actual: crd.spec.names.categories ?? [],
+      expected: [],
+    },
     { reason: 'CRD name', actual: crd.metadata.name, expected: CRD_NAME },
     { reason: 'storage version', actual: version.name, expected: VERSION },
     { reason: 'apiVersion', actual: `${crd.spec.group}/${version.name}`, expected: API_VERSION },

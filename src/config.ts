@@ -95,7 +95,7 @@ export const SETTINGS = {
   kubeconfig: {
     env: 'KUBECONFIG',
     flag: 'kubeconfig',
-    description: 'kubeconfig path when not in a cluster (default ~/.kube/config)',
+    description: 'kubeconfig path(s), merged as kubectl does, when not in a cluster (default ~/.kube/config)',
   },
 } as const satisfies Record<string, Setting>;
 

@@ -8,6 +8,7 @@
 import { type CelInput, celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import type { FieldError, StructuralSchema } from './structural-schema.js';
 
+/** messageExpression, fieldPath and reason are not read: no rule in crds/ uses them. */
 export interface ValidationRule {
   rule: string;
   /** Shown when the rule is false; the API server's default is `failed rule: <rule>`. */

@@ -35,7 +35,7 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
   --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
   --log-level LEVEL               LOG_LEVEL                  info
-  --kubeconfig PATH               KUBECONFIG                 ~/.kube/config (outside a cluster)
+  --kubeconfig PATH[:PATH]        KUBECONFIG                 ~/.kube/config (outside a cluster)
 `;
 
 const LEASE_NAME = 'checkpoint-share-operator';

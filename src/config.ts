@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseDuration } from './api/duration.js';
+import { formatDuration, parseDuration } from './api/duration.js';
 import { redactSecrets } from './observability/logger.js';
 
 export interface Config {
@@ -9,6 +9,8 @@ export interface Config {
   readonly watchNamespaces: readonly string[];
   readonly maxConcurrentReconciles: number;
   readonly resyncIntervalMs: number;
+  /** No checkpoint is listed more often than this, whatever its spec.interval says. */
+  readonly minResyncIntervalMs: number;
   readonly openaiMaxRps: number;
   readonly leaderElection: boolean;
   readonly podNamespace: string;
@@ -60,6 +62,11 @@ export const SETTINGS = {
     flag: 'resync-interval',
     description: 'default drift-check interval (default 10m)',
   },
+  minResyncInterval: {
+    env: 'MIN_RESYNC_INTERVAL',
+    flag: 'min-resync-interval',
+    description: 'shortest drift-check interval; a shorter spec.interval is raised to it (default 30s)',
+  },
   openaiMaxRps: {
     env: 'OPENAI_MAX_RPS',
     flag: 'openai-max-rps',
@@ -88,7 +95,7 @@ export const SETTINGS = {
   kubeconfig: {
     env: 'KUBECONFIG',
     flag: 'kubeconfig',
-    description: 'kubeconfig path when not in a cluster (default ~/.kube/config)',
+    description: 'kubeconfig path(s), merged as kubectl does, when not in a cluster (default ~/.kube/config)',
   },
 } as const satisfies Record<string, Setting>;
 
@@ -125,11 +132,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (!openaiAdminKey) throw new ConfigError(`${name(SETTINGS.openaiAdminKey)} is required`);
 
   const openaiBaseUrl = read(SETTINGS.openaiBaseUrl) ?? 'https://api.openai.com/v1';
-  if (!URL.canParse(openaiBaseUrl) || !/^https?:$/.test(new URL(openaiBaseUrl).protocol)) {
-    throw new ConfigError(
-      `${name(SETTINGS.openaiBaseUrl)} must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`,
-    );
-  }
+  checkBaseUrl(openaiBaseUrl, name(SETTINGS.openaiBaseUrl));
 
   const watchNamespaces = (read(SETTINGS.watchNamespaces) ?? '')
     .split(',')
@@ -162,6 +165,18 @@ export function loadConfig(sources: ConfigSources): Config {
       `${name(SETTINGS.podNamespace)} is not a namespace name: ${JSON.stringify(podNamespace)}`,
     );
 
+  const resyncIntervalMs = duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval));
+  const minResyncIntervalMs = duration(
+    read(SETTINGS.minResyncInterval),
+    '30s',
+    name(SETTINGS.minResyncInterval),
+  );
+  if (resyncIntervalMs < minResyncIntervalMs) {
+    throw new ConfigError(
+      `${name(SETTINGS.resyncInterval)} must be at least ${name(SETTINGS.minResyncInterval)} (${formatDuration(minResyncIntervalMs)}), got ${formatDuration(resyncIntervalMs)}`,
+    );
+  }
+
   return Object.freeze({
     openaiAdminKey,
     openaiBaseUrl: openaiBaseUrl.replace(/\/+$/, ''),
@@ -173,7 +188,8 @@ export function loadConfig(sources: ConfigSources): Config {
       64,
       name(SETTINGS.maxConcurrentReconciles),
     ),
-    resyncIntervalMs: duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval)),
+    resyncIntervalMs,
+    minResyncIntervalMs,
     openaiMaxRps: positiveNumber(read(SETTINGS.openaiMaxRps), 5, name(SETTINGS.openaiMaxRps)),
     leaderElection: leaderRaw === undefined ? sources.inCluster : leaderRaw === 'true',
     podNamespace,
@@ -181,6 +197,31 @@ export function loadConfig(sources: ConfigSources): Config {
     logLevel,
     kubeconfig: read(SETTINGS.kubeconfig),
   });
+}
+
+/**
+ * The admin key travels in every request's Authorization header: only over TLS, except to this
+ * machine (a local proxy or stand-in). Credentials in the URL are refused rather than stripped,
+ * and never repeated in the message.
+ */
+function checkBaseUrl(raw: string, name: string): void {
+  const shown = JSON.stringify(raw.replace(/\/\/[^/]*@/, '//***@'));
+  if (!URL.canParse(raw)) throw new ConfigError(`${name} must be an https:// URL, got ${shown}`);
+  const url = new URL(raw);
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      `${name} must not hold a user name or password (user:password@); the admin key comes from ${SETTINGS.openaiAdminKey.env}`,
+    );
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return;
+  throw new ConfigError(
+    `${name} must be an https:// URL (http:// only to localhost, 127.0.0.0/8 or [::1]), got ${shown}`,
+  );
+}
+
+/** `hostname` as WHATWG URL normalises it: IPv4 in dotted decimal, IPv6 in brackets. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 function integer(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {

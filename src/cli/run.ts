@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
-import { type Config, ConfigError, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
 import { Controller } from '../controller/controller.js';
 import { NotLeaderError } from '../controller/error-policy.js';
 import { ShareCache } from '../controller/share-cache.js';
@@ -12,7 +12,7 @@ import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeEventRecorder } from '../kube/events.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import { KubeShareWriter } from '../kube/share-writer.js';
-import { startProbeServer } from '../observability/http-server.js';
+import { type ProbeServer, startProbeServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import { RateLimiter } from '../openai/rate-limiter.js';
@@ -29,12 +29,13 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --watch-namespaces A,B          WATCH_NAMESPACES           all namespaces
   --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
   --resync-interval DURATION      RESYNC_INTERVAL            10m
+  --min-resync-interval DURATION  MIN_RESYNC_INTERVAL        30s (floor of spec.interval and RESYNC_INTERVAL)
   --openai-max-rps N              OPENAI_MAX_RPS             5
   --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
   --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
   --log-level LEVEL               LOG_LEVEL                  info
-  --kubeconfig PATH               KUBECONFIG                 ~/.kube/config (outside a cluster)
+  --kubeconfig PATH[:PATH]        KUBECONFIG                 ~/.kube/config (outside a cluster)
 `;
 
 const LEASE_NAME = 'checkpoint-share-operator';
@@ -48,8 +49,16 @@ function recheckMs(config: Config): number {
   return Math.max(config.resyncIntervalMs, 5 * 60_000);
 }
 
+/** A setting found unusable at start-up: one line naming it, exit status 2. */
+function refuse(error: unknown): number {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`checkpoint-share run: ${error.message}\n`);
+  return 2;
+}
+
 export async function run(argv: readonly string[]): Promise<number> {
   let config: Config;
+  let kubeConfig: KubeConfig;
   try {
     config = loadConfig({
       argv,
@@ -57,16 +66,12 @@ export async function run(argv: readonly string[]): Promise<number> {
       inCluster: inCluster(),
       inClusterNamespace: readServiceAccountNamespace(),
     });
+    kubeConfig = loadKubeConfig(config.kubeconfig);
   } catch (error: unknown) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`checkpoint-share run: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    return refuse(error);
   }
   const logger = createLogger({ level: config.logLevel });
   const identity = `${hostname()}-${process.pid}`;
-  const kubeConfig = loadKubeConfig(config.kubeconfig);
   const clients = makeClients(kubeConfig);
   const metrics = new OperatorMetrics({ defaultMetrics: true });
   const permissions = new SdkPermissionsApi({
@@ -89,6 +94,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     permissions,
     events,
     defaultIntervalMs: config.resyncIntervalMs,
+    minIntervalMs: config.minResyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
     fence: () => {
@@ -113,7 +119,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     namespaces: config.watchNamespaces,
     logger,
   });
-  const probes = await startProbeServer(config.httpPort, metrics.registry, { ready: () => informer.synced });
+  let probes: ProbeServer;
+  try {
+    probes = await startProbeServer(config.httpPort, metrics.registry, { ready: () => informer.synced });
+  } catch (error: unknown) {
+    return refuse(portProblem(error, config.httpPort) ?? error);
+  }
   const elector = config.leaderElection
     ? new LeaderElector({
         api: kubeConfig.makeApiClient(CoordinationV1Api),
@@ -178,6 +189,15 @@ export async function run(argv: readonly string[]): Promise<number> {
       void shutdown('fatal', 1);
     });
   });
+}
+
+/** A port that cannot be bound is a setting to change, not a crash. */
+function portProblem(error: unknown, port: number): ConfigError | undefined {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  const setting = `${SETTINGS.httpPort.env} (--${SETTINGS.httpPort.flag})`;
+  if (code === 'EADDRINUSE') return new ConfigError(`${setting}: port ${port} is already in use`);
+  if (code === 'EACCES') return new ConfigError(`${setting}: no permission to listen on port ${port}`);
+  return undefined;
 }
 
 function readServiceAccountNamespace(): string | undefined {

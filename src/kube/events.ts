@@ -23,6 +23,10 @@ interface Seen {
 }
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** An Event's name is a DNS subdomain: at most 253 characters, for any name of the object. */
+const MAX_NAME_LENGTH = 253;
+/** `.` and 16 hex digits, as client-go's recorder makes them unique. */
+const SUFFIX_LENGTH = 17;
 /** A repeat of the same event within this window bumps the count instead of creating another. */
 const AGGREGATION_WINDOW_MS = 10 * 60_000;
 
@@ -58,7 +62,7 @@ export class KubeEventRecorder implements EventRecorder {
         );
         return;
       }
-      const name = `${share.metadata.name}.${randomBytes(8).toString('hex')}`;
+      const name = eventName(share.metadata.name);
       await this.api.createNamespacedEvent({
         namespace: share.metadata.namespace,
         body: {
@@ -94,4 +98,10 @@ export class KubeEventRecorder implements EventRecorder {
     if (this.seen.size < 1000) return;
     for (const [key, seen] of this.seen) if (now - seen.at > AGGREGATION_WINDOW_MS) this.seen.delete(key);
   }
+}
+
+/** The object's name, trimmed to leave room for the suffix; a label may not end in - or . */
+function eventName(objectName: string): string {
+  const prefix = objectName.slice(0, MAX_NAME_LENGTH - SUFFIX_LENGTH).replace(/[-.]+$/, '');
+  return `${prefix}.${randomBytes(8).toString('hex')}`;
 }

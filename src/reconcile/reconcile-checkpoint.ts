@@ -25,6 +25,12 @@ export interface ReconcileDeps {
   events: EventRecorder;
   /** Drift-check period for objects that set no spec.interval. */
   defaultIntervalMs: number;
+  /**
+   * The shortest drift-check period, whatever spec.interval says: the CRD refuses less than 30s,
+   * but an object written before that rule, or a server without it, must not spend the
+   * organisation's request budget.
+   */
+  minIntervalMs: number;
   /** How long a project that failed terminally waits before it is tried again unprompted. */
   failedRecheckMs: number;
   now: () => Date;
@@ -249,15 +255,15 @@ export class CheckpointReconciler {
     return this.deps.now().getTime() - last.at >= this.deps.failedRecheckMs;
   }
 
-  /** The drift-check period: the smallest spec.interval among the objects, else the default. */
+  /** The drift-check period: the smallest spec.interval among the objects, else the default; never under the floor. */
   private interval(shares: readonly CheckpointShare[], checkpoint: string): number {
     let interval = this.deps.defaultIntervalMs;
     for (const share of shares) {
       if (share.spec.checkpoint !== checkpoint || !share.spec.interval) continue;
       const ms = parseDuration(share.spec.interval);
-      if (ms !== undefined && ms > 0) interval = Math.min(interval, ms);
+      if (ms !== undefined) interval = Math.min(interval, ms);
     }
-    return interval;
+    return Math.max(interval, this.deps.minIntervalMs);
   }
 
   /** The permissions API with this pass's calls counted (for the outcome log line). */

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Env } from '../support/harness.js';
 import { OperatorProcess } from '../support/operator-process.js';
@@ -81,6 +83,25 @@ describe('checkpoint-share CLI: configuration, help and demo', () => {
     });
   }
 
+  // Kubeconfig problems are start-up configuration errors too; test/unit/kube-config.test.ts covers them in-process.
+  it.concurrent('run with HTTP_PORT already in use exits 2 with one stderr line naming it', async ({
+    expect,
+  }) => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const operator = new OperatorProcess(['run'], { ...workingSettings(env), HTTP_PORT: String(port) });
+      const { code } = await operator.exited;
+      expect(code).toBe(2);
+      expect(operator.stderr).toEqual([
+        `checkpoint-share run: HTTP_PORT (--http-port): port ${port} is already in use`,
+      ]);
+    } finally {
+      holder.close();
+    }
+  });
+
   it.concurrent('run with an admin key pasted into OPENAI_BASE_URL exits 2 without echoing the key', async ({
     expect,
   }) => {
@@ -100,6 +121,7 @@ describe('checkpoint-share CLI: configuration, help and demo', () => {
     ['--watch-namespaces', 'WATCH_NAMESPACES'],
     ['--max-concurrent-reconciles', 'MAX_CONCURRENT_RECONCILES'],
     ['--resync-interval', 'RESYNC_INTERVAL'],
+    ['--min-resync-interval', 'MIN_RESYNC_INTERVAL'],
     ['--openai-max-rps', 'OPENAI_MAX_RPS'],
     ['--leader-election', 'LEADER_ELECTION'],
     ['--pod-namespace', 'POD_NAMESPACE'],

@@ -63,6 +63,7 @@ describe('reconciler, end to end: errors', () => {
     const wrong = env.startOperator({
       OPENAI_ADMIN_KEY: 'sk-admin-not-the-right-key-000000',
       RESYNC_INTERVAL: '1s',
+      MIN_RESYNC_INTERVAL: '1s',
     });
     await env.create('weather', { projectIds: ['proj_a'] });
     const stalled = await env.waitForCondition('weather', 'Stalled', 'True', 'Unauthorized');

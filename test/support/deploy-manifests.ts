@@ -28,6 +28,7 @@ export const DESIGN_SETTINGS = [
   'POD_NAMESPACE',
   'HTTP_PORT',
   'LOG_LEVEL',
+  'MIN_RESYNC_INTERVAL',
 ] as const;
 
 /** The HTTP endpoints docs/design.md promises on HTTP_PORT. */

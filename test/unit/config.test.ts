@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       watchNamespaces: [],
       maxConcurrentReconciles: 4,
       resyncIntervalMs: 600_000,
+      minResyncIntervalMs: 30_000,
       openaiMaxRps: 5,
       leaderElection: false,
       httpPort: 8080,
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
         WATCH_NAMESPACES: 'ml, risk',
         MAX_CONCURRENT_RECONCILES: '8',
         RESYNC_INTERVAL: '1m30s',
+        MIN_RESYNC_INTERVAL: '1m',
         OPENAI_MAX_RPS: '2.5',
         LEADER_ELECTION: 'true',
         POD_NAMESPACE: 'ops',
@@ -43,6 +45,7 @@ describe('loadConfig', () => {
       watchNamespaces: ['ml', 'risk'],
       maxConcurrentReconciles: 8,
       resyncIntervalMs: 90_000,
+      minResyncIntervalMs: 60_000,
       openaiMaxRps: 2.5,
       leaderElection: true,
       podNamespace: 'ops',
@@ -60,6 +63,26 @@ describe('loadConfig', () => {
       argv: [],
       names: 'RESYNC_INTERVAL',
     },
+    {
+      reason: 'a default drift interval under the default floor',
+      env: { RESYNC_INTERVAL: '10s' },
+      argv: [],
+      names:
+        'RESYNC_INTERVAL (--resync-interval) must be at least MIN_RESYNC_INTERVAL (--min-resync-interval) (30s), got 10s',
+    },
+    {
+      reason: 'a default drift interval under a raised floor',
+      env: { RESYNC_INTERVAL: '5m', MIN_RESYNC_INTERVAL: '10m' },
+      argv: [],
+      names: 'MIN_RESYNC_INTERVAL',
+    },
+    {
+      reason: 'malformed floor',
+      env: { MIN_RESYNC_INTERVAL: 'soon' },
+      argv: [],
+      names: 'MIN_RESYNC_INTERVAL',
+    },
+    { reason: 'zero floor', env: {}, argv: ['--min-resync-interval', '0s'], names: '--min-resync-interval' },
     { reason: 'malformed URL', env: { OPENAI_BASE_URL: 'not a url' }, argv: [], names: 'OPENAI_BASE_URL' },
     {
       reason: 'zero workers',
@@ -75,6 +98,56 @@ describe('loadConfig', () => {
   ])('rejects $reason with a message naming it', ({ env, argv, names }) => {
     expect(() => load(env, argv)).toThrow(ConfigError);
     expect(() => load(env, argv)).toThrow(names);
+  });
+
+  it('lets a test lower the floor to drift-check every second', () => {
+    expect(load({ RESYNC_INTERVAL: '1s', MIN_RESYNC_INTERVAL: '1s' })).toMatchObject({
+      resyncIntervalMs: 1000,
+      minResyncIntervalMs: 1000,
+    });
+  });
+
+  it.each([
+    { reason: 'the default', url: undefined, ok: 'https://api.openai.com/v1' },
+    {
+      reason: 'a gateway over TLS',
+      url: 'https://gateway.example.com/openai/v1/',
+      ok: 'https://gateway.example.com/openai/v1',
+    },
+    { reason: 'a local proxy by name', url: 'http://localhost:8080/v1', ok: 'http://localhost:8080/v1' },
+    { reason: 'anywhere in 127.0.0.0/8', url: 'http://127.10.0.3:9/v1', ok: 'http://127.10.0.3:9/v1' },
+    { reason: 'IPv6 loopback', url: 'http://[::1]:9/v1', ok: 'http://[::1]:9/v1' },
+    {
+      reason: 'plain HTTP to another host would carry the key in clear',
+      url: 'http://api.openai.com/v1',
+      ok: undefined,
+    },
+    { reason: 'plain HTTP to a private address', url: 'http://10.0.0.5/v1', ok: undefined },
+    {
+      reason: 'a host that only starts like loopback',
+      url: 'http://127.0.0.1.example.com/v1',
+      ok: undefined,
+    },
+    {
+      reason: 'a name that only starts like localhost',
+      url: 'http://localhost.example.com/v1',
+      ok: undefined,
+    },
+    { reason: 'another scheme', url: 'ftp://127.0.0.1/v1', ok: undefined },
+  ])('OPENAI_BASE_URL: $reason', ({ url, ok }) => {
+    const attempt = () => load(url === undefined ? {} : { OPENAI_BASE_URL: url });
+    if (ok) expect(attempt().openaiBaseUrl).toBe(ok);
+    else expect(attempt).toThrow(/^OPENAI_BASE_URL \(--openai-base-url\) must be an https:\/\/ URL/);
+  });
+
+  it.each([
+    { reason: 'user and password over TLS', url: 'https://me:hunter2secret@gateway.example.com/v1' },
+    { reason: 'a password alone, even to loopback', url: 'http://:hunter2secret@127.0.0.1:9/v1' },
+    { reason: 'an unparsable URL with a password', url: 'https://me:hunter2secret@ bad host/v1' },
+  ])('OPENAI_BASE_URL with credentials is refused without repeating them: $reason', ({ url }) => {
+    expect(() => load({ OPENAI_BASE_URL: url })).toThrow(ConfigError);
+    expect(() => load({ OPENAI_BASE_URL: url })).toThrow('OPENAI_BASE_URL');
+    expect(() => load({ OPENAI_BASE_URL: url })).not.toThrow('hunter2secret');
   });
 
   it('never puts the admin key in an error message', () => {

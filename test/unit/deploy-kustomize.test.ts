@@ -221,6 +221,7 @@ describe('the Deployment', () => {
       watchNamespaces: [],
       maxConcurrentReconciles: 4,
       resyncIntervalMs: 600_000,
+      minResyncIntervalMs: 30_000,
       openaiMaxRps: 5,
       leaderElection: true,
       podNamespace: OPERATOR_NAMESPACE,
@@ -253,6 +254,7 @@ describe('the Deployment', () => {
     { reason: 'OPENAI_MAX_RPS is the default', name: 'OPENAI_MAX_RPS', value: '5' },
     { reason: 'HTTP_PORT is the port the probes use', name: 'HTTP_PORT', value: String(DESIGN_HTTP_PORT) },
     { reason: 'LOG_LEVEL is the default', name: 'LOG_LEVEL', value: 'info' },
+    { reason: 'MIN_RESYNC_INTERVAL is the default', name: 'MIN_RESYNC_INTERVAL', value: '30s' },
   ])('$reason', ({ name, value }) => {
     expect(env.get(name)?.value).toBe(value);
   });

@@ -56,6 +56,7 @@ function reconcilerFor(
     permissions: f.permissions,
     events: f.events,
     defaultIntervalMs: 60_000,
+    minIntervalMs: 30_000,
     failedRecheckMs: 600_000,
     now: () => new Date('2026-11-29T09:00:00Z'),
     ...extra,
@@ -75,6 +76,24 @@ describe('CheckpointReconciler', () => {
     ]);
     expect(outcome.granted).toEqual(['proj_a', 'proj_b']);
     expect(outcome.requeueAfterMs).toBe(60_000);
+  });
+
+  it.each([
+    {
+      reason: 'an interval under the floor (past the CRD rule) waits for the floor',
+      interval: '1ms',
+      ms: 30_000,
+    },
+    { reason: 'zero waits for the floor, not for the default', interval: '0s', ms: 30_000 },
+    { reason: 'an interval between the floor and the default is kept', interval: '45s', ms: 45_000 },
+    { reason: 'an interval over the default gives way to the default', interval: '1h', ms: 60_000 },
+  ])('requeues a converged checkpoint after its interval: $reason', async ({ interval, ms }) => {
+    const f = fakes(
+      [share('a').projects('proj_a').with({ interval }).managing('proj_a').build()],
+      [perm('proj_a')],
+    );
+    const outcome = await reconcilerFor(f).reconcile(K);
+    expect(outcome.requeueAfterMs).toBe(ms);
   });
 
   it('makes no write at all once the leadership fence says no', async () => {

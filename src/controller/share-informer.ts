@@ -16,8 +16,17 @@ export interface InformerOptions {
   /** Empty: one cluster-wide list and watch. */
   namespaces: readonly string[];
   logger: Logger;
-  /** Server-side watch timeout; the watch is renewed from the last resourceVersion after it. */
+  /**
+   * Server-side watch timeout (default 300 s, plus up to 20 % jitter): the normal end of a
+   * watch, renewed from the last resourceVersion.
+   */
   watchTimeoutSeconds?: number;
+  /**
+   * How long a watch may carry no bytes before the client gives it up as dead (default 3 min).
+   * It must exceed the server's bookmark period (about a minute on a real API server), or every
+   * quiet watch is torn down and re-established between two bookmarks.
+   */
+  watchInactivityMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -29,11 +38,14 @@ interface WatchEvent {
 
 class GoneError extends Error {}
 
+/** Three bookmark periods of a real API server: a watch this quiet has lost its connection. */
+export const DEFAULT_WATCH_INACTIVITY_MS = 3 * 60_000;
+
 /**
  * A list-and-watch loop per scope that never stops silently, unlike client-node's informer
  * (which gives up after an abrupt drop or a non-410 error). Every end of a watch (server
- * timeout, dropped connection, the client's 30 s inactivity timeout when even bookmarks stop,
- * an ERROR event) leads to exactly one successor: a resumed watch, or a relist after 410 Gone.
+ * timeout, dropped connection, the client's inactivity timeout when even bookmarks stop, an
+ * ERROR event) leads to exactly one successor: a resumed watch, or a relist after 410 Gone.
  */
 export class ShareInformer {
   private readonly loops: ScopeLoop[];
@@ -60,11 +72,15 @@ export class ShareInformer {
     return this.loops.every((l) => l.synced);
   }
 
-  /** Watch restarts and relists so far, for tests and logs. */
-  get stats(): { watches: number; relists: number } {
+  /** Watches issued, relists and bookmarks received so far, for tests and logs. */
+  get stats(): { watches: number; relists: number; bookmarks: number } {
     return this.loops.reduce(
-      (acc, l) => ({ watches: acc.watches + l.watches, relists: acc.relists + l.relists }),
-      { watches: 0, relists: 0 },
+      (acc, l) => ({
+        watches: acc.watches + l.watches,
+        relists: acc.relists + l.relists,
+        bookmarks: acc.bookmarks + l.bookmarks,
+      }),
+      { watches: 0, relists: 0, bookmarks: 0 },
     );
   }
 
@@ -78,6 +94,7 @@ class ScopeLoop {
   synced = false;
   watches = 0;
   relists = 0;
+  bookmarks = 0;
   private resourceVersion = '';
   private abort: AbortController | undefined;
   private wake: (() => void) | undefined;
@@ -94,6 +111,11 @@ class ScopeLoop {
     private readonly stopped: () => boolean,
   ) {
     this.watch = new Watch(kubeConfig);
+    // client-node's default (30 s) is shorter than the API server's bookmark period. The field
+    // is private in its typings but is the only knob Watch offers (watch.js reads it per watch).
+    Object.assign(this.watch, {
+      requestTimeoutMs: options.watchInactivityMs ?? DEFAULT_WATCH_INACTIVITY_MS,
+    });
     this.log = options.logger.child({ component: 'informer', scope: namespace ?? '*' });
   }
 
@@ -220,6 +242,7 @@ class ScopeLoop {
                 this.handlers.remove(keyOf(object as unknown as CheckpointShare));
                 break;
               case 'BOOKMARK':
+                this.bookmarks += 1;
                 break;
               case 'ERROR':
                 finish(

@@ -70,6 +70,10 @@ function startInformer(namespaces: string[], seen: Seen): Promise<void> {
   return informer.start();
 }
 
+function putShare(name: string, spec: Record<string, unknown> = {}): void {
+  kube.store.put('checkpointshares', { ...share(name, 'team-a', spec) });
+}
+
 function watchRequests(): { resourceVersion: string | undefined }[] {
   return kube
     .requests()
@@ -83,7 +87,7 @@ function lists(): number {
 
 describe('a quiet watch', () => {
   it('stays open across several bookmark periods with the production defaults', async () => {
-    kube.store.put('checkpointshares', share('quiet', 'team-a'));
+    putShare('quiet');
     const seen = new Seen();
     await startInformer([], seen);
     await settle('the first watch to open', () => watchRequests().length === 1);
@@ -99,7 +103,7 @@ describe('a quiet watch', () => {
   });
 
   it('resumes from its resourceVersion after a dropped connection, without a relist', async () => {
-    kube.store.put('checkpointshares', share('moved', 'team-a'));
+    putShare('moved');
     const seen = new Seen();
     await startInformer([], seen);
     await settle('the first watch to open', () => watchRequests().length === 1);
@@ -109,7 +113,7 @@ describe('a quiet watch', () => {
     const before = kube.store.resourceVersion();
     expect(kube.faults.dropWatches()).toBe(1);
     // Changed while the informer is cut off: only a watch resumed from `before` carries it.
-    kube.store.put('checkpointshares', { ...share('moved', 'team-a'), spec: { checkpoint: 'ft:changed' } });
+    putShare('moved', { checkpoint: 'ft:changed' });
 
     await settle(
       'the change to arrive on a new watch',

@@ -29,6 +29,16 @@ export interface InformerOptions {
   watchInactivityMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Called whenever a scope becomes synced or its reason for not being synced changes. */
+  onScopesChanged?: (scopes: readonly ScopeState[]) => void;
+}
+
+/** A watched namespace (`*` for the whole cluster) and whether its first list has succeeded. */
+export interface ScopeState {
+  scope: string;
+  synced: boolean;
+  /** Why the scope is not synced (or why its watch keeps failing after it was). */
+  problem: string | undefined;
 }
 
 interface WatchEvent {
@@ -59,17 +69,35 @@ export class ShareInformer {
   ) {
     const scopes = options.namespaces.length > 0 ? [...options.namespaces] : [undefined];
     this.loops = scopes.map(
-      (ns) => new ScopeLoop(ns, kubeConfig, api, handlers, options, () => this.stopped),
+      (ns) =>
+        new ScopeLoop(
+          ns,
+          kubeConfig,
+          api,
+          handlers,
+          options,
+          () => this.stopped,
+          () => options.onScopesChanged?.(this.scopes),
+        ),
     );
   }
 
-  /** Resolves once every scope has been listed once (the cache is synced). */
+  /**
+   * Starts every scope on its own and resolves once each has either been listed or failed its
+   * first attempt: one namespace the operator may not read must not hold up the others. A scope
+   * that fails keeps retrying; its shares reach the handlers whenever its list succeeds.
+   */
   async start(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.start()));
   }
 
+  /** Every scope has been listed once: the cache holds every share the operator may see. */
   get synced(): boolean {
     return this.loops.every((l) => l.synced);
+  }
+
+  get scopes(): ScopeState[] {
+    return this.loops.map((l) => l.state);
   }
 
   /** Watches issued, relists and bookmarks received so far, for tests and logs. */
@@ -99,6 +127,8 @@ class ScopeLoop {
   private abort: AbortController | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
+  /** The last failure reported in the log; retries that fail the same way stay quiet. */
+  private problem: string | undefined;
   private readonly watch: Watch;
   private readonly log: Logger;
 
@@ -109,6 +139,7 @@ class ScopeLoop {
     private readonly handlers: InformerHandlers,
     private readonly options: InformerOptions,
     private readonly stopped: () => boolean,
+    private readonly changed: () => void,
   ) {
     this.watch = new Watch(kubeConfig);
     // client-node's default (30 s) is shorter than the API server's bookmark period. The field
@@ -125,9 +156,14 @@ class ScopeLoop {
       : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   }
 
+  get state(): ScopeState {
+    return { scope: this.namespace ?? '*', synced: this.synced, problem: this.problem };
+  }
+
+  /** Resolves after the first list, whether it succeeded or failed. */
   start(): Promise<void> {
-    return new Promise((synced) => {
-      void this.run(synced);
+    return new Promise((attempted) => {
+      void this.run(attempted);
     });
   }
 
@@ -136,7 +172,7 @@ class ScopeLoop {
     this.wake?.();
   }
 
-  private async run(onSynced: () => void): Promise<void> {
+  private async run(onAttempted: () => void): Promise<void> {
     let needList = true;
     while (!this.stopped()) {
       try {
@@ -145,11 +181,13 @@ class ScopeLoop {
           needList = false;
           if (!this.synced) {
             this.synced = true;
-            onSynced();
-          }
+            this.recovered('scope synced');
+            onAttempted();
+          } else if (this.problem !== undefined) this.recovered('list recovered');
         }
         await this.watchOnce();
       } catch (error: unknown) {
+        onAttempted();
         if (this.stopped()) return;
         if (error instanceof GoneError) {
           this.log.info(
@@ -161,10 +199,32 @@ class ScopeLoop {
         }
         this.failures += 1;
         const delay = this.backoff();
-        this.log.warn({ err: describeKubeError(error), retryInMs: delay }, 'list or watch failed; retrying');
+        this.failed(describeKubeError(error), delay);
         await this.sleep(delay);
       }
     }
+  }
+
+  /** Logs a failure once per change of reason, not once per retry (which back off to 30 s). */
+  private failed(problem: string, retryInMs: number): void {
+    if (problem === this.problem) {
+      this.log.debug({ err: problem, retryInMs }, 'list or watch failed again; retrying');
+      return;
+    }
+    this.problem = problem;
+    this.log.warn(
+      { err: problem, retryInMs },
+      this.synced ? 'watch failed; retrying' : 'scope not synced; retrying its list',
+    );
+    this.changed();
+  }
+
+  /** Called on the first successful list, and on any success after a logged failure. */
+  private recovered(message: string): void {
+    const had = this.problem;
+    this.problem = undefined;
+    this.log.info(had === undefined ? {} : { after: had }, message);
+    this.changed();
   }
 
   private backoff(): number {
@@ -232,6 +292,7 @@ class ScopeLoop {
             if (settled) return;
             events += 1;
             this.failures = 0;
+            if (this.problem !== undefined) this.recovered('watch recovered');
             const rv = object.metadata?.resourceVersion;
             switch (type as WatchEvent['type']) {
               case 'ADDED':

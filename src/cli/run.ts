@@ -96,6 +96,7 @@ export async function run(argv: readonly string[]): Promise<number> {
         throw new NotLeaderError('this replica cannot be sure it still holds the lease');
     },
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
+    partialView: (): boolean => !informer.synced,
   });
   const controller = new Controller({
     cache,

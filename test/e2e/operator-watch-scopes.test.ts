@@ -1,6 +1,7 @@
 /**
  * WATCH_NAMESPACES=a,b where the operator may not list b (RBAC missing there): a is reconciled
- * anyway, /readyz, the metric and one log line say b is not synced and why, and b's shares are
+ * anyway (without an Authoritative share there revoking what b's unseen shares may want),
+ * /readyz, the metric and one log line say b is not synced and why, and b's shares are
  * reconciled as soon as the permission arrives.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +51,9 @@ describe('one unreadable namespace', () => {
         spec: { checkpoint: CKPT, projectIds: ['proj_b'] },
       },
     });
+    // Granted earlier for b's share; an Authoritative share in a must not take it for foreign
+    // while b cannot be read.
+    env.openai.store.addPermission(CKPT, 'proj_b');
     env.kube.faults.forbidNamespaces([UNREADABLE]);
     const operator = env.startOperator({
       WATCH_NAMESPACES: `${env.namespace},${UNREADABLE}`,
@@ -57,9 +61,9 @@ describe('one unreadable namespace', () => {
       POD_NAMESPACE: 'default',
     });
 
-    await env.create('weather', { projectIds: ['proj_a'] });
+    await env.create('weather', { projectIds: ['proj_a'], mode: 'Authoritative' });
     await env.waitForReady('weather');
-    expect(env.granted()).toEqual(['proj_a']);
+    expect(env.granted()).toEqual(['proj_a', 'proj_b']);
 
     // Several refused lists (the retry backs off from 200 ms), yet a single line about b.
     await waitFor('four refused lists of b', () => refusedListsOfB() >= 4, { timeoutMs: 60_000 });

@@ -60,12 +60,13 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-function startInformer(namespaces: string[], seen: Seen): Promise<void> {
+function startInformer(namespaces: string[], seen: Seen, logs?: Record<string, unknown>[]): Promise<void> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(kube.kubeconfig());
+  const destination = { write: (line: string) => logs?.push(JSON.parse(line) as Record<string, unknown>) };
   informer = new ShareInformer(kubeConfig, kubeConfig.makeApiClient(CustomObjectsApi), seen, {
     namespaces,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: logs ? 'debug' : 'silent' }, destination),
   });
   return informer.start();
 }
@@ -124,5 +125,37 @@ describe('a quiet watch', () => {
     );
     expect(watchRequests()).toEqual([{ resourceVersion: expect.any(String) }, { resourceVersion: before }]);
     expect(lists()).toBe(1);
+  });
+});
+
+describe('a namespace the informer may not list', () => {
+  it('does not hold up the others, and is reported once per change, not once per retry', async () => {
+    putShare('readable');
+    kube.store.put('checkpointshares', { ...share('hidden', 'team-b') });
+    kube.faults.forbidNamespaces(['team-b']);
+    const seen = new Seen();
+    const logs: Record<string, unknown>[] = [];
+    await startInformer(['team-a', 'team-b'], seen, logs);
+
+    expect([...seen.shares.keys()]).toEqual(['team-a/readable']);
+    expect(informer?.synced).toBe(false);
+    expect(informer?.scopes).toEqual([
+      { scope: 'team-a', synced: true, problem: undefined },
+      { scope: 'team-b', synced: false, problem: expect.stringContaining('Kubernetes API 403') },
+    ]);
+
+    // Retries back off from 200 ms (to 30 s); each is refused the same way.
+    const refused = () =>
+      kube.requests().filter((r) => r.namespace === 'team-b' && r.verb === 'list' && r.status === 403).length;
+    await settle('five refused lists', () => refused() >= 5, { advanceMs: 1_000 });
+    const notSynced = logs.filter((l) => l.msg === 'scope not synced; retrying its list');
+    expect(notSynced).toHaveLength(1);
+    expect(notSynced[0]).toMatchObject({ scope: 'team-b', level: 'warn' });
+
+    kube.faults.forbidNamespaces([]);
+    await settle('team-b to sync', () => informer?.synced, { advanceMs: 1_000 });
+    expect([...seen.shares.keys()].sort()).toEqual(['team-a/readable', 'team-b/hidden']);
+    expect(logs.filter((l) => l.msg === 'scope synced' && l.scope === 'team-b')).toHaveLength(1);
+    expect(logs.filter((l) => l.msg === 'scope not synced; retrying its list')).toHaveLength(1);
   });
 });

@@ -6,7 +6,7 @@ import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
 import { Controller } from '../controller/controller.js';
 import { NotLeaderError } from '../controller/error-policy.js';
 import { ShareCache } from '../controller/share-cache.js';
-import { ShareInformer } from '../controller/share-informer.js';
+import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeEventRecorder } from '../kube/events.js';
@@ -102,6 +102,7 @@ export async function run(argv: readonly string[]): Promise<number> {
         throw new NotLeaderError('this replica cannot be sure it still holds the lease');
     },
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
+    partialView: (): boolean => !informer.synced,
   });
   const controller = new Controller({
     cache,
@@ -115,13 +116,21 @@ export async function run(argv: readonly string[]): Promise<number> {
     recheckMs: recheckMs(config),
     now,
   });
+  const countScopes = (scopes: readonly ScopeState[]) => {
+    const synced = scopes.filter((s) => s.synced).length;
+    metrics.setWatchScopes(synced, scopes.length - synced);
+  };
   const informer = new ShareInformer(kubeConfig, clients.customObjects, controller, {
     namespaces: config.watchNamespaces,
     logger,
+    onScopesChanged: countScopes,
   });
+  countScopes(informer.scopes);
   let probes: ProbeServer;
   try {
-    probes = await startProbeServer(config.httpPort, metrics.registry, { ready: () => informer.synced });
+    probes = await startProbeServer(config.httpPort, metrics.registry, {
+      unready: () => informer.scopes.filter((s) => !s.synced).map(notSyncedLine),
+    });
   } catch (error: unknown) {
     return refuse(portProblem(error, config.httpPort) ?? error);
   }
@@ -169,8 +178,17 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
     void (async () => {
+      // Every scope has been listed or has failed once. A scope the operator may not read (RBAC
+      // missing in one namespace) must not stop the others: it keeps retrying, /readyz names it,
+      // and its shares are queued by Controller.upsert whenever its list succeeds.
       await informer.start();
-      logger.info({ objects: cache.size }, 'cache synced');
+      const unsynced = informer.scopes.filter((s) => !s.synced);
+      if (unsynced.length === 0) logger.info({ objects: cache.size }, 'cache synced');
+      else
+        logger.warn(
+          { objects: cache.size, unsynced: unsynced.map((s) => s.scope) },
+          'starting while some scopes are not synced; their shares are reconciled once they are',
+        );
       if (elector) {
         const leading = await elector.acquire((reason) => {
           // Another replica may take over once the lease expires: stop acting now, and exit
@@ -198,6 +216,11 @@ function portProblem(error: unknown, port: number): ConfigError | undefined {
   if (code === 'EADDRINUSE') return new ConfigError(`${setting}: port ${port} is already in use`);
   if (code === 'EACCES') return new ConfigError(`${setting}: no permission to listen on port ${port}`);
   return undefined;
+}
+
+function notSyncedLine(scope: ScopeState): string {
+  const where = scope.scope === '*' ? 'all namespaces' : `namespace ${scope.scope}`;
+  return `${where} not synced: ${scope.problem ?? 'first list in progress'}`;
 }
 
 function readServiceAccountNamespace(): string | undefined {

@@ -12,6 +12,12 @@ export interface CheckpointView {
   listed: readonly Permission[] | undefined;
   /** Whether projects that failed terminally before may be tried again in this pass. */
   retryFailed: boolean;
+  /**
+   * Some watched namespace has not been listed yet, so objects there that want projects on
+   * this checkpoint may be missing from `shares`. Authoritative then revokes only what objects
+   * recorded, not every foreign permission: one of those may be what an unseen object wants.
+   */
+  partial?: boolean;
 }
 
 /** How one object relates to the checkpoint being reconciled. */
@@ -75,7 +81,7 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
       for (const f of share.status?.failures ?? []) failed.add(f.projectId);
   }
   const listed = new Set((view.listed ?? []).map((p) => p.projectId));
-  if (authoritative) for (const p of listed) managed.add(p);
+  if (authoritative && !view.partial) for (const p of listed) managed.add(p);
   return { desired, protected: protectedProjects, managed, listed, failed, authoritative };
 }
 

@@ -36,6 +36,8 @@ export interface ReconcileDeps {
   now: () => Date;
   /** Throws when this replica may no longer write (leadership not certain); called before every write. */
   fence?: () => void;
+  /** True while some watched namespace has not been listed (see CheckpointView.partial). */
+  partialView?: () => boolean;
   /** Counts permissions as soon as OpenAI confirms them, even if the pass fails later. */
   onPermissionsChanged?: (granted: number, revoked: number) => void;
 }
@@ -115,7 +117,8 @@ export class CheckpointReconciler {
     const signature = shares.map((s) => `${keyOf(s)}@${s.metadata.generation ?? 0}`).join(',');
     const retryFailed = this.shouldRetryFailed(checkpoint, signature);
     let listed = await api.list(checkpoint);
-    const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed });
+    const partial = this.deps.partialView?.() ?? false;
+    const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed, partial });
     const replace = (updated: CheckpointShare) => {
       this.deps.shares.remember(updated);
       shares = shares.map((s) => (keyOf(s) === keyOf(updated) ? updated : s));
@@ -187,9 +190,12 @@ export class CheckpointReconciler {
     }
     if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
     const interval = this.interval(shares, checkpoint);
-    const waiting = [...settlement.statuses.values()].some(
-      (status) => findCondition(status.conditions, ConditionType.Reconciling)?.status === 'True',
-    );
+    // Authoritative revocations held back for an unlisted namespace are done on the next look.
+    const waiting =
+      (partial && sets.authoritative) ||
+      [...settlement.statuses.values()].some(
+        (status) => findCondition(status.conditions, ConditionType.Reconciling)?.status === 'True',
+      );
     outcome.requeueAfterMs =
       listed === undefined
         ? Math.max(interval, this.deps.failedRecheckMs)

@@ -71,7 +71,7 @@ export class Env {
       ? undefined
       : await startKubeStandIn({
           port: 0,
-          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
           token: randomBytes(16).toString('hex'),
         });
     const kubeconfig = cluster ?? join(dir, 'kubeconfig');

@@ -116,4 +116,29 @@ describe('CheckpointReconciler', () => {
     await reconciler.reconcile(K);
     expect(f.calls).toEqual(['finalizer- a']);
   });
+
+  it.each([
+    {
+      reason: 'every namespace listed: the foreign permission goes',
+      partial: false,
+      revoked: ['cp_b'],
+      requeue: 60_000,
+    },
+    {
+      reason: 'a namespace unlisted: it stays, and the pass looks again soon',
+      partial: true,
+      revoked: [],
+      requeue: 30_000,
+    },
+  ])('Authoritative, $reason', async (c) => {
+    const f = fakes(
+      [share('a').projects('proj_a').managing('proj_a').authoritative().build()],
+      [perm('proj_a'), perm('proj_b', 'cp_b')],
+    );
+    const outcome = await reconcilerFor(f, { partialView: () => c.partial }).reconcile(K);
+    expect(f.calls.filter((call) => call.startsWith('revoke')).map((call) => call.slice(7))).toEqual(
+      c.revoked,
+    );
+    expect(outcome.requeueAfterMs).toBe(c.requeue);
+  });
 });

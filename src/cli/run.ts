@@ -30,7 +30,10 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
   --resync-interval DURATION      RESYNC_INTERVAL            10m
   --openai-max-rps N              OPENAI_MAX_RPS             5
-  --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
+  --leader-election true|false    LEADER_ELECTION            true (in a cluster or not)
+  --lease-duration DURATION       LEASE_DURATION             15s
+  --renew-deadline DURATION       RENEW_DEADLINE             10s (shorter than the lease)
+  --retry-period DURATION         RETRY_PERIOD               2s (renew deadline > 1.2 x this)
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
   --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
   --log-level LEVEL               LOG_LEVEL                  info
@@ -40,8 +43,14 @@ Every flag mirrors an environment variable; a flag wins over its variable.
 const LEASE_NAME = 'checkpoint-share-operator';
 /** In-flight reconciles get this long to finish on SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
-/** After losing the lease, well inside the 5 s left before a standby may take over. */
-const LOST_LEADERSHIP_GRACE_MS = 2_000;
+/**
+ * How long a replica that lost the lease lingers to finish passes (already fenced off) before it
+ * exits: well inside the gap between the renew deadline and the lease duration, after which a
+ * standby may take over (2 s of the default 5 s).
+ */
+function lostLeadershipGraceMs(config: Config): number {
+  return (config.leaseDurationMs - config.renewDeadlineMs) * 0.4;
+}
 
 /** Slow recheck of checkpoints stalled on a terminal error (bad key, unknown checkpoint). */
 function recheckMs(config: Config): number {
@@ -121,6 +130,9 @@ export async function run(argv: readonly string[]): Promise<number> {
         name: LEASE_NAME,
         identity,
         logger,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
       })
     : undefined;
 
@@ -167,7 +179,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           queue.shutdown();
           metrics.setLeader(false);
           logger.error({ reason }, 'leadership lost; exiting');
-          void shutdown('leadership-lost', 1, LOST_LEADERSHIP_GRACE_MS);
+          void shutdown('leadership-lost', 1, lostLeadershipGraceMs(config));
         });
         if (!leading) return;
       }

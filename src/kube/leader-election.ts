@@ -103,7 +103,10 @@ export class LeaderElector {
 
   private async renewLoop(onLost: (reason: string) => void, log: Logger): Promise<void> {
     while (!this.stopped && this.leading) {
-      await this.sleep(this.retryPeriodMs);
+      // After failed tries, wake at the deadline rather than past it, so the loss is reported on time.
+      await this.sleep(
+        Math.min(this.retryPeriodMs, Math.max(0, this.renewedAt + this.renewDeadlineMs - Date.now())),
+      );
       if (this.stopped || !this.leading) return;
       const attemptAt = Date.now();
       // A stall (GC pause, blocked event loop) may have outlasted the renew deadline before this

@@ -92,6 +92,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not record event'),
   );
   const now = () => new Date();
+  // Every write to Kubernetes or OpenAI passes here first.
+  const fence = () => {
+    if (elector && !elector.holds())
+      throw new NotLeaderError('this replica cannot be sure it still holds the lease');
+  };
   const reconciler = new CheckpointReconciler({
     shares: cache,
     writer,
@@ -100,10 +105,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     defaultIntervalMs: config.resyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
-    fence: () => {
-      if (elector && !elector.holds())
-        throw new NotLeaderError('this replica cannot be sure it still holds the lease');
-    },
+    fence,
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
   });
   const controller = new Controller({
@@ -117,6 +119,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     workers: config.maxConcurrentReconciles,
     recheckMs: recheckMs(config),
     now,
+    fence,
   });
   const informer = new ShareInformer(kubeConfig, clients.customObjects, controller, {
     namespaces: config.watchNamespaces,

@@ -84,13 +84,16 @@ export class Env {
     return new Env(kube, openai, kubeconfig, config.makeApiClient(CustomObjectsApi), core, namespace, dir);
   }
 
-  /** Starts `checkpoint-share run` against the stand-ins; settings can be overridden. */
-  startOperator(env: Record<string, string> = {}): OperatorProcess {
-    const operator = new OperatorProcess(['run'], {
+  /**
+   * Starts `checkpoint-share run` against the stand-ins with production's leader election (on,
+   * Lease in this test's namespace); settings can be overridden by variable or by flag.
+   */
+  startOperator(env: Record<string, string> = {}, args: string[] = []): OperatorProcess {
+    const operator = new OperatorProcess(['run', ...args], {
       KUBECONFIG: this.kubeconfig,
       OPENAI_BASE_URL: this.openai.baseURL,
       OPENAI_ADMIN_KEY: this.openai.adminKey,
-      LEADER_ELECTION: 'false',
+      POD_NAMESPACE: this.namespace,
       HTTP_PORT: '0',
       RESYNC_INTERVAL: '1m',
       OPENAI_MAX_RPS: '50',

@@ -86,10 +86,11 @@ export class Env {
 
   /**
    * Starts `checkpoint-share run` against the stand-ins with production's leader election (on,
-   * Lease in this test's namespace); settings can be overridden by variable or by flag.
+   * Lease in this test's namespace); settings can be overridden (LEADER_ELECTION=false for a
+   * single unelected process).
    */
-  startOperator(env: Record<string, string> = {}, args: string[] = []): OperatorProcess {
-    const operator = new OperatorProcess(['run', ...args], {
+  startOperator(env: Record<string, string> = {}): OperatorProcess {
+    const operator = new OperatorProcess(['run'], {
       KUBECONFIG: this.kubeconfig,
       OPENAI_BASE_URL: this.openai.baseURL,
       OPENAI_ADMIN_KEY: this.openai.adminKey,

@@ -13,6 +13,9 @@ export interface Config {
   readonly minResyncIntervalMs: number;
   readonly openaiMaxRps: number;
   readonly leaderElection: boolean;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
   readonly podNamespace: string;
   readonly httpPort: number;
   readonly logLevel: string;
@@ -75,7 +78,22 @@ export const SETTINGS = {
   leaderElection: {
     env: 'LEADER_ELECTION',
     flag: 'leader-election',
-    description: 'true/false (default true in a cluster, false outside)',
+    description: 'true/false (default true, in a cluster or not)',
+  },
+  leaseDuration: {
+    env: 'LEASE_DURATION',
+    flag: 'lease-duration',
+    description: 'how long a standby waits on an unrenewed Lease before taking it (default 15s)',
+  },
+  renewDeadline: {
+    env: 'RENEW_DEADLINE',
+    flag: 'renew-deadline',
+    description: 'how long the leader keeps trying to renew before it stops acting (default 10s)',
+  },
+  retryPeriod: {
+    env: 'RETRY_PERIOD',
+    flag: 'retry-period',
+    description: 'how often the Lease is renewed or tried (default 2s)',
   },
   podNamespace: {
     env: 'POD_NAMESPACE',
@@ -105,7 +123,7 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export interface ConfigSources {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
-  /** Whether a service-account token is mounted: decides leader election's default. */
+  /** Whether a service-account token is mounted. */
   inCluster: boolean;
   inClusterNamespace?: string | undefined;
 }
@@ -152,6 +170,8 @@ export function loadConfig(sources: ConfigSources): Config {
     );
   }
 
+  const lease = leaseTimings(read, name);
+
   const logLevel = read(SETTINGS.logLevel) ?? 'info';
   if (!LOG_LEVELS.has(logLevel)) {
     throw new ConfigError(
@@ -191,7 +211,9 @@ export function loadConfig(sources: ConfigSources): Config {
     resyncIntervalMs,
     minResyncIntervalMs,
     openaiMaxRps: positiveNumber(read(SETTINGS.openaiMaxRps), 5, name(SETTINGS.openaiMaxRps)),
-    leaderElection: leaderRaw === undefined ? sources.inCluster : leaderRaw === 'true',
+    // On everywhere: two replicas started by hand against one cluster must not both grant.
+    leaderElection: leaderRaw !== 'false',
+    ...lease,
     podNamespace,
     httpPort: integer(read(SETTINGS.httpPort), 8080, 0, 65535, name(SETTINGS.httpPort)),
     logLevel,
@@ -222,6 +244,29 @@ function checkBaseUrl(raw: string, name: string): void {
 /** `hostname` as WHATWG URL normalises it: IPv4 in dotted decimal, IPv6 in brackets. */
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * The Lease timings, checked as client-go checks them: the leader gives up (renew deadline)
+ * before a standby may take over (lease duration), and has time for more than one jittered try.
+ */
+function leaseTimings(
+  read: (setting: Setting) => string | undefined,
+  name: (setting: Setting) => string,
+): Pick<Config, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+  const setting = (s: Setting, fallback: string) => {
+    const raw = read(s) ?? fallback;
+    return { raw, ms: duration(raw, fallback, name(s)), named: `${name(s)} (${raw})` };
+  };
+  const lease = setting(SETTINGS.leaseDuration, '15s');
+  const renew = setting(SETTINGS.renewDeadline, '10s');
+  const retry = setting(SETTINGS.retryPeriod, '2s');
+  // The Lease records whole seconds.
+  if (lease.ms < 1000) throw new ConfigError(`${lease.named} must be at least 1s`);
+  if (lease.ms <= renew.ms) throw new ConfigError(`${lease.named} must be longer than ${renew.named}`);
+  if (renew.ms <= retry.ms * 1.2)
+    throw new ConfigError(`${renew.named} must be longer than 1.2 × ${retry.named}`);
+  return { leaseDurationMs: lease.ms, renewDeadlineMs: renew.ms, retryPeriodMs: retry.ms };
 }
 
 function integer(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {

@@ -31,7 +31,10 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --resync-interval DURATION      RESYNC_INTERVAL            10m
   --min-resync-interval DURATION  MIN_RESYNC_INTERVAL        30s (floor of spec.interval and RESYNC_INTERVAL)
   --openai-max-rps N              OPENAI_MAX_RPS             5
-  --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
+  --leader-election true|false    LEADER_ELECTION            true (in a cluster or not)
+  --lease-duration DURATION       LEASE_DURATION             15s
+  --renew-deadline DURATION       RENEW_DEADLINE             10s (shorter than the lease)
+  --retry-period DURATION         RETRY_PERIOD               2s (renew deadline > 1.2 x this)
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
   --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
   --log-level LEVEL               LOG_LEVEL                  info
@@ -41,8 +44,14 @@ Every flag mirrors an environment variable; a flag wins over its variable.
 const LEASE_NAME = 'checkpoint-share-operator';
 /** In-flight reconciles get this long to finish on SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
-/** After losing the lease, well inside the 5 s left before a standby may take over. */
-const LOST_LEADERSHIP_GRACE_MS = 2_000;
+/**
+ * How long a replica that lost the lease lingers to finish passes (already fenced off) before it
+ * exits: well inside the gap between the renew deadline and the lease duration, after which a
+ * standby may take over (2 s of the default 5 s).
+ */
+function lostLeadershipGraceMs(config: Config): number {
+  return (config.leaseDurationMs - config.renewDeadlineMs) * 0.4;
+}
 
 /** Slow recheck of checkpoints stalled on a terminal error (bad key, unknown checkpoint). */
 function recheckMs(config: Config): number {
@@ -88,6 +97,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not record event'),
   );
   const now = () => new Date();
+  // Every write to Kubernetes or OpenAI passes here first.
+  const fence = () => {
+    if (elector && !elector.holds())
+      throw new NotLeaderError('this replica cannot be sure it still holds the lease');
+  };
   const reconciler = new CheckpointReconciler({
     shares: cache,
     writer,
@@ -97,10 +111,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     minIntervalMs: config.minResyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
-    fence: () => {
-      if (elector && !elector.holds())
-        throw new NotLeaderError('this replica cannot be sure it still holds the lease');
-    },
+    fence,
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
     partialView: (): boolean => !informer.synced,
   });
@@ -115,6 +126,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     workers: config.maxConcurrentReconciles,
     recheckMs: recheckMs(config),
     now,
+    fence,
   });
   const countScopes = (scopes: readonly ScopeState[]) => {
     const synced = scopes.filter((s) => s.synced).length;
@@ -141,6 +153,9 @@ export async function run(argv: readonly string[]): Promise<number> {
         name: LEASE_NAME,
         identity,
         logger,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
       })
     : undefined;
 
@@ -196,7 +211,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           queue.shutdown();
           metrics.setLeader(false);
           logger.error({ reason }, 'leadership lost; exiting');
-          void shutdown('leadership-lost', 1, LOST_LEADERSHIP_GRACE_MS);
+          void shutdown('leadership-lost', 1, lostLeadershipGraceMs(config));
         });
         if (!leading) return;
       }

@@ -26,6 +26,8 @@ export interface ControllerDeps {
   /** Delay before a checkpoint stalled on a terminal error is tried again unprompted. */
   recheckMs: number;
   now: () => Date;
+  /** Throws when this replica may no longer write (leadership not certain); called before every write. */
+  fence: () => void;
 }
 
 /**
@@ -192,11 +194,15 @@ export class Controller implements InformerHandlers {
           before.reason !== decision.reason ||
           before.message !== readyMessage(status));
       try {
-        if (!isDeepStrictEqual(share.status, status))
+        if (!isDeepStrictEqual(share.status, status)) {
+          this.deps.fence();
           this.deps.cache.remember(await this.deps.writer.writeStatus(share, status));
-        if (entering && decision.event)
+        }
+        if (entering && decision.event) {
+          this.deps.fence();
           // The object's own condition message: a deleting object's says its deletion waits.
           await this.deps.events.record(share, decision.event, readyMessage(status) ?? decision.message);
+        }
       } catch (error: unknown) {
         log.warn(
           { object: keyOf(share), error: error instanceof Error ? error.message : String(error) },

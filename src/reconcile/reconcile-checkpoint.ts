@@ -171,7 +171,7 @@ export class CheckpointReconciler {
         fence();
         replace(await this.deps.writer.writeStatus(share, status));
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
-          await this.deps.events.record(
+          await this.record(
             share,
             EventReason.CheckpointNotFound,
             checkpointNotFoundMessage(checkpoint),
@@ -221,11 +221,11 @@ export class CheckpointReconciler {
       if (!role) continue;
       const mine = projectsOf(share).filter((p) => granted.has(p));
       if (role === 'settled' && mine.length > 0) {
-        await this.deps.events.record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
+        await this.record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
       }
       const adopted = adopt.get(keyOf(share)) ?? [];
       if (adopted.length > 0) {
-        await this.deps.events.record(
+        await this.record(
           share,
           EventReason.Adopted,
           `Adopted existing permissions of ${joined(adopted)} on ${checkpoint}`,
@@ -236,16 +236,12 @@ export class CheckpointReconciler {
         (p) => owned.has(p) || (authoritative && role === 'settled' && share.spec.mode === 'Authoritative'),
       );
       if (gone.length > 0)
-        await this.deps.events.record(
-          share,
-          EventReason.Revoked,
-          `Revoked ${joined(gone.sort())} on ${checkpoint}`,
-        );
+        await this.record(share, EventReason.Revoked, `Revoked ${joined(gone.sort())} on ${checkpoint}`);
       const failedBefore = new Set((share.status?.failures ?? []).map((f) => `${f.projectId}|${f.reason}`));
       for (const project of projectsOf(share)) {
         const failure = grantFailures.get(project);
         if (role === 'settled' && failure && !failedBefore.has(`${project}|${failure.reason}`)) {
-          await this.deps.events.record(
+          await this.record(
             share,
             EventReason.GrantFailed,
             grantFailureMessage(checkpoint, failure),
@@ -253,6 +249,12 @@ export class CheckpointReconciler {
         }
       }
     }
+  }
+
+  /** Events are writes too: a replica that may have lost the lease records none. */
+  private async record(share: CheckpointShare, reason: EventReason, message: string): Promise<void> {
+    this.deps.fence?.();
+    await this.deps.events.record(share, reason, message);
   }
 
   private shouldRetryFailed(checkpoint: string, signature: string): boolean {

@@ -57,6 +57,13 @@ describe('checkpoint-share CLI: configuration, help and demo', () => {
       names: '--resync-intervall',
     },
     {
+      reason:
+        'a RENEW_DEADLINE no shorter than LEASE_DURATION (a standby could take over from a leader still writing)',
+      args: ['--renew-deadline=15s'],
+      env: {},
+      names: 'LEASE_DURATION (--lease-duration) (15s) must be longer than RENEW_DEADLINE',
+    },
+    {
       reason: 'a malformed flag value, which wins over a good variable',
       args: ['--max-concurrent-reconciles', 'many'],
       env: { MAX_CONCURRENT_RECONCILES: '2' },
@@ -124,6 +131,9 @@ describe('checkpoint-share CLI: configuration, help and demo', () => {
     ['--min-resync-interval', 'MIN_RESYNC_INTERVAL'],
     ['--openai-max-rps', 'OPENAI_MAX_RPS'],
     ['--leader-election', 'LEADER_ELECTION'],
+    ['--lease-duration', 'LEASE_DURATION'],
+    ['--renew-deadline', 'RENEW_DEADLINE'],
+    ['--retry-period', 'RETRY_PERIOD'],
     ['--pod-namespace', 'POD_NAMESPACE'],
     ['--http-port', 'HTTP_PORT'],
     ['--log-level', 'LOG_LEVEL'],

@@ -29,6 +29,9 @@ export const DESIGN_SETTINGS = [
   'HTTP_PORT',
   'LOG_LEVEL',
   'MIN_RESYNC_INTERVAL',
+  'LEASE_DURATION',
+  'RENEW_DEADLINE',
+  'RETRY_PERIOD',
 ] as const;
 
 /** The HTTP endpoints docs/design.md promises on HTTP_PORT. */

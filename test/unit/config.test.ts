@@ -17,11 +17,41 @@ describe('loadConfig', () => {
       resyncIntervalMs: 600_000,
       minResyncIntervalMs: 30_000,
       openaiMaxRps: 5,
-      leaderElection: false,
+      leaderElection: true,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
       httpPort: 8080,
       logLevel: 'info',
     });
-    expect(load({}, [], true).leaderElection).toBe(true);
+  });
+
+  it.each([
+    { reason: 'outside a cluster, as in a cluster', env: {}, argv: [], inCluster: false, want: true },
+    { reason: 'in a cluster', env: {}, argv: [], inCluster: true, want: true },
+    {
+      reason: 'turned off by flag',
+      env: {},
+      argv: ['--leader-election=false'],
+      inCluster: false,
+      want: false,
+    },
+    {
+      reason: 'turned off by variable',
+      env: { LEADER_ELECTION: 'false' },
+      argv: [],
+      inCluster: true,
+      want: false,
+    },
+    {
+      reason: 'the flag wins over the variable',
+      env: { LEADER_ELECTION: 'false' },
+      argv: ['--leader-election', 'true'],
+      inCluster: false,
+      want: true,
+    },
+  ])('leader election is on by default: $reason', ({ env, argv, inCluster, want }) => {
+    expect(load(env, argv, inCluster).leaderElection).toBe(want);
   });
 
   it('reads every setting from the environment, and flags win', () => {
@@ -33,12 +63,15 @@ describe('loadConfig', () => {
         RESYNC_INTERVAL: '1m30s',
         MIN_RESYNC_INTERVAL: '1m',
         OPENAI_MAX_RPS: '2.5',
-        LEADER_ELECTION: 'true',
+        LEADER_ELECTION: 'false',
+        LEASE_DURATION: '4s',
+        RENEW_DEADLINE: '3s',
+        RETRY_PERIOD: '500ms',
         POD_NAMESPACE: 'ops',
         HTTP_PORT: '9090',
         LOG_LEVEL: 'debug',
       },
-      ['--http-port', '7070'],
+      ['--http-port', '7070', '--retry-period=1s'],
     );
     expect(config).toMatchObject({
       openaiBaseUrl: 'http://127.0.0.1:9/v1',
@@ -47,7 +80,10 @@ describe('loadConfig', () => {
       resyncIntervalMs: 90_000,
       minResyncIntervalMs: 60_000,
       openaiMaxRps: 2.5,
-      leaderElection: true,
+      leaderElection: false,
+      leaseDurationMs: 4_000,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 1_000,
       podNamespace: 'ops',
       httpPort: 7070,
       logLevel: 'debug',
@@ -92,6 +128,28 @@ describe('loadConfig', () => {
     },
     { reason: 'negative rate', env: { OPENAI_MAX_RPS: '-1' }, argv: [], names: 'OPENAI_MAX_RPS' },
     { reason: 'bad boolean', env: { LEADER_ELECTION: 'yes' }, argv: [], names: 'LEADER_ELECTION' },
+    { reason: 'malformed lease duration', env: { LEASE_DURATION: '15' }, argv: [], names: 'LEASE_DURATION' },
+    {
+      reason: 'sub-second lease',
+      env: { LEASE_DURATION: '900ms', RENEW_DEADLINE: '800ms', RETRY_PERIOD: '100ms' },
+      argv: [],
+      names: 'LEASE_DURATION',
+    },
+    {
+      reason:
+        'renew deadline not shorter than the lease (a standby could take over while the leader still acts)',
+      env: { LEASE_DURATION: '10s' },
+      argv: [],
+      names:
+        'LEASE_DURATION (--lease-duration) (10s) must be longer than RENEW_DEADLINE (--renew-deadline) (10s)',
+    },
+    {
+      reason: 'retry period leaves no second try within the renew deadline',
+      env: {},
+      argv: ['--renew-deadline=2s'],
+      names: 'RENEW_DEADLINE (--renew-deadline) (2s) must be longer than 1.2 × RETRY_PERIOD',
+    },
+    { reason: 'malformed retry period', env: { RETRY_PERIOD: 'often' }, argv: [], names: 'RETRY_PERIOD' },
     { reason: 'bad namespace', env: { WATCH_NAMESPACES: 'ML' }, argv: [], names: 'WATCH_NAMESPACES' },
     { reason: 'unknown log level', env: { LOG_LEVEL: 'loud' }, argv: [], names: 'LOG_LEVEL' },
     { reason: 'unknown flag', env: {}, argv: ['--colour', 'blue'], names: '--colour' },

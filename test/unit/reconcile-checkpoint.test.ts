@@ -107,6 +107,19 @@ describe('CheckpointReconciler', () => {
     expect(f.calls).toEqual(['list']);
   });
 
+  it('records no event once the fence says no, even after OpenAI granted', async () => {
+    const f = fakes([share('a').projects('proj_a').fresh().build()], []);
+    // Leadership is lost while the grant is in flight: what follows it must not be written.
+    const reconciler = reconcilerFor(f, {
+      fence: () => {
+        if (f.calls.some((c) => c.startsWith('grant'))) throw new Error('not leader');
+      },
+    });
+    await expect(reconciler.reconcile(K)).rejects.toThrow('not leader');
+    expect(f.calls).toContain('grant proj_a');
+    expect(f.calls.filter((c) => c.startsWith('event'))).toEqual([]);
+  });
+
   it('releases an Orphan deletion before asking OpenAI anything', async () => {
     const f = fakes(
       [share('a').projects('proj_a').managing('proj_a').orphan().deleting().build()],

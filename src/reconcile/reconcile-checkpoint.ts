@@ -171,11 +171,7 @@ export class CheckpointReconciler {
         fence();
         replace(await this.deps.writer.writeStatus(share, status));
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
-          await this.record(
-            share,
-            EventReason.CheckpointNotFound,
-            checkpointNotFoundMessage(checkpoint),
-          );
+          await this.record(share, EventReason.CheckpointNotFound, checkpointNotFoundMessage(checkpoint));
         }
         if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
       }
@@ -241,11 +237,7 @@ export class CheckpointReconciler {
       for (const project of projectsOf(share)) {
         const failure = grantFailures.get(project);
         if (role === 'settled' && failure && !failedBefore.has(`${project}|${failure.reason}`)) {
-          await this.record(
-            share,
-            EventReason.GrantFailed,
-            grantFailureMessage(checkpoint, failure),
-          );
+          await this.record(share, EventReason.GrantFailed, grantFailureMessage(checkpoint, failure));
         }
       }
     }

@@ -10,6 +10,7 @@ export interface Config {
   readonly maxConcurrentReconciles: number;
   readonly resyncIntervalMs: number;
   readonly openaiMaxRps: number;
+  readonly openaiRequestTimeoutMs: number;
   readonly leaderElection: boolean;
   readonly podNamespace: string;
   readonly httpPort: number;
@@ -64,6 +65,11 @@ export const SETTINGS = {
     env: 'OPENAI_MAX_RPS',
     flag: 'openai-max-rps',
     description: 'OpenAI requests per second, shared by all calls (default 5)',
+  },
+  openaiRequestTimeout: {
+    env: 'OPENAI_REQUEST_TIMEOUT',
+    flag: 'openai-request-timeout',
+    description: 'deadline of one OpenAI request, response body included (default 30s)',
   },
   leaderElection: {
     env: 'LEADER_ELECTION',
@@ -175,6 +181,11 @@ export function loadConfig(sources: ConfigSources): Config {
     ),
     resyncIntervalMs: duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval)),
     openaiMaxRps: positiveNumber(read(SETTINGS.openaiMaxRps), 5, name(SETTINGS.openaiMaxRps)),
+    openaiRequestTimeoutMs: duration(
+      read(SETTINGS.openaiRequestTimeout),
+      '30s',
+      name(SETTINGS.openaiRequestTimeout),
+    ),
     leaderElection: leaderRaw === undefined ? sources.inCluster : leaderRaw === 'true',
     podNamespace,
     httpPort: integer(read(SETTINGS.httpPort), 8080, 0, 65535, name(SETTINGS.httpPort)),

@@ -30,6 +30,7 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
   --resync-interval DURATION      RESYNC_INTERVAL            10m
   --openai-max-rps N              OPENAI_MAX_RPS             5
+  --openai-request-timeout DUR    OPENAI_REQUEST_TIMEOUT     30s (response body included)
   --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
   --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
@@ -73,6 +74,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     baseURL: config.openaiBaseUrl,
     adminKey: config.openaiAdminKey,
     rateLimiter: new RateLimiter({ requestsPerSecond: config.openaiMaxRps }),
+    timeoutMs: config.openaiRequestTimeoutMs,
     logger,
     onRequest: (operation, code, seconds) => metrics.openaiRequest(operation, code, seconds),
   });
@@ -133,6 +135,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       httpPort: probes.port,
       workers: config.maxConcurrentReconciles,
       resyncIntervalMs: config.resyncIntervalMs,
+      openaiRequestTimeoutMs: config.openaiRequestTimeoutMs,
     },
     'starting checkpoint-share operator',
   );

@@ -40,6 +40,8 @@ export interface RequestLimiter {
    * (a 429 with retry-after), and that limit is shared by every checkpoint.
    */
   pauseFor(ms: number): void;
+  /** How much of a pause is left, in ms; 0 when none is in effect. */
+  pauseLeft(): number;
 }
 
 /**
@@ -101,6 +103,10 @@ export class RateLimiter implements RequestLimiter {
     // distance from any before it, and the queue that built up during the pause does not burst.
     this.#tokens = Math.min(1, Math.max(0, this.#tokens) + ms * this.#rate);
     this.#updatedAt = until;
+  }
+
+  pauseLeft(): number {
+    return Math.max(0, Math.ceil(this.#pausedUntil - this.#clock.now()));
   }
 
   /** Takes a token; returns how long to sleep until it is due (0: now). */

@@ -11,7 +11,7 @@ import {
 import type { GrantFailure, GrantResult, Permission, PermissionsApi } from './permissions.js';
 import type { RequestLimiter } from './rate-limiter.js';
 import { BodyShapeError, decodeDeleted, decodePermissionPage } from './response-body.js';
-import { type RetryOptions, retryIdempotent } from './retry.js';
+import { DEFAULT_RETRY, type RetryOptions, retryIdempotent } from './retry.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The largest page OpenAI serves; fewer pages means fewer requests against the rate limit. */
@@ -234,6 +234,15 @@ export class SdkPermissionsApi implements PermissionsApi {
     signal: AbortSignal | undefined,
   ): Promise<T> {
     let context: ErrorContext = { operation, checkpoint };
+    // A pause longer than a worker should wait in place goes back to the controller's queue,
+    // which waits it out per checkpoint while the workers do what needs no OpenAI.
+    const pauseLeft = this.#limiter.pauseLeft();
+    if (pauseLeft > (this.#retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs)) {
+      throw new TransientError(
+        `OpenAI ${operation} on ${checkpoint}: not sent, OpenAI asked the organisation to wait ${Math.ceil(pauseLeft / 1000)}s more`,
+        { ...context, retryAfterMs: pauseLeft },
+      );
+    }
     try {
       await this.#limiter.acquire(signal);
     } catch (error: unknown) {

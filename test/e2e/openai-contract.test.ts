@@ -48,7 +48,11 @@ function client(
   return new SdkPermissionsApi({
     baseURL: target.baseURL,
     adminKey: target.adminKey,
-    rateLimiter: { acquire: async () => undefined, pauseFor: (ms) => void pauses.push(ms) },
+    rateLimiter: {
+      acquire: async () => undefined,
+      pauseFor: (ms) => void pauses.push(ms),
+      pauseLeft: () => 0,
+    },
     timeoutMs: 5000,
     logger,
     retry: { attempts: 3, baseDelayMs: 1, sleep: async (ms) => void waits.push(ms) },
@@ -521,6 +525,7 @@ describe('the shared rate limiter', () => {
           acquired += 1;
         },
         pauseFor: () => undefined,
+        pauseLeft: () => 0,
       },
     });
     for (const p of projects(120)) standIn.store.addPermission(checkpoint, p);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { TransientError } from '../../src/openai/errors.js';
 import { type LimiterClock, RateLimiter } from '../../src/openai/rate-limiter.js';
 import { SdkPermissionsApi } from '../../src/openai/sdk-permissions.js';
 
@@ -302,5 +303,35 @@ describe('RateLimiter', () => {
         }
       },
     );
+
+    it('a pause longer than a worker waits in place fails other calls at once, with the time left', async () => {
+      const clock = new ManualClock();
+      const arrivals: string[] = [];
+      const server = createServer((req, res) => {
+        arrivals.push(req.url ?? '');
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '60' });
+        res.end(
+          JSON.stringify({ error: { message: 'slow down', type: 'requests', param: null, code: null } }),
+        );
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const api = new SdkPermissionsApi({
+          baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+          adminKey: 'sk-admin-unit-test-key',
+          rateLimiter: new RateLimiter({ requestsPerSecond: 50, clock }),
+          retry: { attempts: 1 },
+        });
+        await expect(api.list('ckpt-a')).rejects.toMatchObject({ status: 429, retryAfterMs: 60_000 });
+        clock.time = 15_000;
+        const error = await api.grant('ckpt-b', ['proj_a']).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TransientError);
+        expect(error).toMatchObject({ operation: 'grant', checkpoint: 'ckpt-b', retryAfterMs: 45_000 });
+        expect(arrivals).toHaveLength(1);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
   });
 });

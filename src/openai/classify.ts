@@ -109,6 +109,15 @@ export function timedOut(context: ErrorContext, afterMs: number): TransientError
   return transient(`request timed out after ${seconds}s`, context);
 }
 
+/** A request not sent: OpenAI told the organisation to wait this long, on another request. */
+export function paused(context: ErrorContext, leftMs: number): TransientError {
+  return transient(
+    `not sent, OpenAI asked the organisation to wait ${Math.ceil(leftMs / 1000)}s more`,
+    context,
+    leftMs,
+  );
+}
+
 /**
  * An exchange its caller gave up on: the pass ran out of time or the process is stopping. What
  * was sent may still take effect, as with any timeout: a create is never resent blindly.

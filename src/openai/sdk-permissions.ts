@@ -1,6 +1,6 @@
 import { APIConnectionTimeoutError, APIError, type APIPromise, OpenAI } from 'openai';
 import type { Logger } from '../observability/logger.js';
-import { abandoned, classifyError, timedOut } from './classify.js';
+import { abandoned, classifyError, paused, timedOut } from './classify.js';
 import {
   type ErrorContext,
   type OpenAIPermissionError,
@@ -237,12 +237,7 @@ export class SdkPermissionsApi implements PermissionsApi {
     // A pause longer than a worker should wait in place goes back to the controller's queue,
     // which waits it out per checkpoint while the workers do what needs no OpenAI.
     const pauseLeft = this.#limiter.pauseLeft();
-    if (pauseLeft > (this.#retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs)) {
-      throw new TransientError(
-        `OpenAI ${operation} on ${checkpoint}: not sent, OpenAI asked the organisation to wait ${Math.ceil(pauseLeft / 1000)}s more`,
-        { ...context, retryAfterMs: pauseLeft },
-      );
-    }
+    if (pauseLeft > (this.#retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs)) throw paused(context, pauseLeft);
     try {
       await this.#limiter.acquire(signal);
     } catch (error: unknown) {

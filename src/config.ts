@@ -12,6 +12,7 @@ export interface Config {
   /** No checkpoint is listed more often than this, whatever its spec.interval says. */
   readonly minResyncIntervalMs: number;
   readonly openaiMaxRps: number;
+  readonly openaiRequestTimeoutMs: number;
   readonly leaderElection: boolean;
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
@@ -74,6 +75,11 @@ export const SETTINGS = {
     env: 'OPENAI_MAX_RPS',
     flag: 'openai-max-rps',
     description: 'OpenAI requests per second, shared by all calls (default 5)',
+  },
+  openaiRequestTimeout: {
+    env: 'OPENAI_REQUEST_TIMEOUT',
+    flag: 'openai-request-timeout',
+    description: 'deadline of one OpenAI request, response body included (default 30s)',
   },
   leaderElection: {
     env: 'LEADER_ELECTION',
@@ -211,6 +217,11 @@ export function loadConfig(sources: ConfigSources): Config {
     resyncIntervalMs,
     minResyncIntervalMs,
     openaiMaxRps: positiveNumber(read(SETTINGS.openaiMaxRps), 5, name(SETTINGS.openaiMaxRps)),
+    openaiRequestTimeoutMs: duration(
+      read(SETTINGS.openaiRequestTimeout),
+      '30s',
+      name(SETTINGS.openaiRequestTimeout),
+    ),
     // On everywhere: two replicas started by hand against one cluster must not both grant.
     leaderElection: leaderRaw !== 'false',
     ...lease,

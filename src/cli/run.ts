@@ -31,6 +31,7 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --resync-interval DURATION      RESYNC_INTERVAL            10m
   --min-resync-interval DURATION  MIN_RESYNC_INTERVAL        30s (floor of spec.interval and RESYNC_INTERVAL)
   --openai-max-rps N              OPENAI_MAX_RPS             5
+  --openai-request-timeout DUR    OPENAI_REQUEST_TIMEOUT     30s (response body included)
   --leader-election true|false    LEADER_ELECTION            true (in a cluster or not)
   --lease-duration DURATION       LEASE_DURATION             15s
   --renew-deadline DURATION       RENEW_DEADLINE             10s (shorter than the lease)
@@ -87,6 +88,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     baseURL: config.openaiBaseUrl,
     adminKey: config.openaiAdminKey,
     rateLimiter: new RateLimiter({ requestsPerSecond: config.openaiMaxRps }),
+    timeoutMs: config.openaiRequestTimeoutMs,
     logger,
     onRequest: (operation, code, seconds) => metrics.openaiRequest(operation, code, seconds),
   });
@@ -168,6 +170,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       httpPort: probes.port,
       workers: config.maxConcurrentReconciles,
       resyncIntervalMs: config.resyncIntervalMs,
+      openaiRequestTimeoutMs: config.openaiRequestTimeoutMs,
     },
     'starting checkpoint-share operator',
   );

@@ -9,10 +9,14 @@ import {
 } from '../api/constants.js';
 import type { CheckpointShare } from '../api/types.js';
 import { redactSecrets } from '../observability/logger.js';
+import { KUBE_CALL_TIMEOUT_MS, withDeadline } from './deadline.js';
 
 export interface EventRecorder {
-  /** Records an Event on the object. Never throws: events are best effort. */
-  record(share: CheckpointShare, reason: EventReason, message: string): Promise<void>;
+  /**
+   * Records an Event on the object, within a deadline of its own and sooner once `signal`
+   * aborts. Never throws: events are best effort.
+   */
+  record(share: CheckpointShare, reason: EventReason, message: string, signal?: AbortSignal): Promise<void>;
 }
 
 interface Seen {
@@ -39,9 +43,16 @@ export class KubeEventRecorder implements EventRecorder {
     private readonly instance: string,
     private readonly onError: (error: unknown) => void,
     private readonly now: () => Date = () => new Date(),
+    /** Per HTTP call, response body included. */
+    private readonly callTimeoutMs: number = KUBE_CALL_TIMEOUT_MS,
   ) {}
 
-  async record(share: CheckpointShare, reason: EventReason, rawMessage: string): Promise<void> {
+  async record(
+    share: CheckpointShare,
+    reason: EventReason,
+    rawMessage: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const message = redactSecrets(rawMessage).slice(0, 1024);
     const type = WARNING_EVENT_REASONS.has(reason) ? 'Warning' : 'Normal';
     const key = `${share.metadata.uid ?? ''}|${reason}|${message}`;
@@ -52,40 +63,50 @@ export class KubeEventRecorder implements EventRecorder {
       if (previous && now.getTime() - previous.at < AGGREGATION_WINDOW_MS) {
         previous.count += 1;
         previous.at = now.getTime();
-        await this.api.patchNamespacedEvent(
-          {
-            name: previous.name,
-            namespace: previous.namespace,
-            body: { count: previous.count, lastTimestamp: timestamp },
-          },
+        await withDeadline(
+          `event patch of ${previous.namespace}/${previous.name}`,
+          this.callTimeoutMs,
+          signal,
+          (options) =>
+            this.api.patchNamespacedEvent(
+              {
+                name: previous.name,
+                namespace: previous.namespace,
+                body: { count: previous.count, lastTimestamp: timestamp },
+              },
+              options,
+            ),
           MERGE_PATCH,
         );
         return;
       }
       const name = eventName(share.metadata.name);
-      await this.api.createNamespacedEvent({
-        namespace: share.metadata.namespace,
-        body: {
-          metadata: { name, namespace: share.metadata.namespace },
-          involvedObject: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            name: share.metadata.name,
-            namespace: share.metadata.namespace,
-            ...(share.metadata.uid ? { uid: share.metadata.uid } : {}),
-            ...(share.metadata.resourceVersion ? { resourceVersion: share.metadata.resourceVersion } : {}),
-          },
-          reason,
-          message,
-          type,
-          count: 1,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          source: { component: EVENT_SOURCE },
-          reportingComponent: EVENT_SOURCE,
-          reportingInstance: this.instance,
+      const body = {
+        metadata: { name, namespace: share.metadata.namespace },
+        involvedObject: {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: share.metadata.name,
+          namespace: share.metadata.namespace,
+          ...(share.metadata.uid ? { uid: share.metadata.uid } : {}),
+          ...(share.metadata.resourceVersion ? { resourceVersion: share.metadata.resourceVersion } : {}),
         },
-      });
+        reason,
+        message,
+        type,
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: EVENT_SOURCE },
+        reportingComponent: EVENT_SOURCE,
+        reportingInstance: this.instance,
+      };
+      await withDeadline(
+        `event create in ${share.metadata.namespace}`,
+        this.callTimeoutMs,
+        signal,
+        (options) => this.api.createNamespacedEvent({ namespace: share.metadata.namespace, body }, options),
+      );
       this.seen.set(key, { name, namespace: share.metadata.namespace, count: 1, at: now.getTime() });
       this.prune(now.getTime());
     } catch (error: unknown) {

@@ -107,6 +107,32 @@ function fromStatus(
   }
 }
 
+/** An exchange that ran past its own deadline; the deadline covers the whole response body. */
+export function timedOut(context: ErrorContext, afterMs: number): TransientError {
+  const seconds = Math.round(afterMs / 100) / 10;
+  return transient(`request timed out after ${seconds}s`, context);
+}
+
+/** A request not sent: OpenAI told the organisation to wait this long, on another request. */
+export function paused(context: ErrorContext, leftMs: number): TransientError {
+  return transient(
+    `not sent, OpenAI asked the organisation to wait ${Math.ceil(leftMs / 1000)}s more`,
+    context,
+    leftMs,
+  );
+}
+
+/**
+ * An exchange its caller gave up on: the pass ran out of time or the process is stopping. What
+ * was sent may still take effect, as with any timeout: a create is never resent blindly.
+ */
+export function abandoned(context: ErrorContext, reason: unknown): TransientError {
+  return transient(
+    `request abandoned: ${reason instanceof Error ? reason.message : String(reason)}`,
+    context,
+  );
+}
+
 /**
  * Turns anything an OpenAI call can throw into one of the kinds of ./errors.ts, once, at the
  * client boundary. `context` carries the request id and status when the HTTP exchange itself

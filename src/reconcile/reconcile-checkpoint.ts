@@ -5,7 +5,7 @@ import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../ap
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { TerminalError } from '../openai/errors.js';
-import type { Permission, PermissionsApi } from '../openai/permissions.js';
+import type { GrantResult, Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
 import { hasFinalizer, homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
@@ -79,9 +79,13 @@ export class CheckpointReconciler {
 
   constructor(private readonly deps: ReconcileDeps) {}
 
-  async reconcile(checkpoint: string): Promise<ReconcileOutcome> {
+  /**
+   * `signal` bounds the pass (its deadline, shutdown): every call to OpenAI and Kubernetes gets
+   * it, so an aborted pass stops at the call in flight and fails like any other transient error.
+   */
+  async reconcile(checkpoint: string, signal?: AbortSignal): Promise<ReconcileOutcome> {
     const calls: CallCounts = { list: 0, grant: 0, revoke: 0 };
-    const api = this.counted(calls);
+    const api = this.counted(calls, signal);
     let shares = this.deps.shares.sharesOn(checkpoint);
     const outcome: ReconcileOutcome = {
       checkpoint,
@@ -106,7 +110,7 @@ export class CheckpointReconciler {
       if (roleOf(share, checkpoint) !== 'deleting' || !hasFinalizer(share) || !releasableWithoutOpenAI(share))
         continue;
       fence();
-      const updated = await this.deps.writer.removeFinalizer(share);
+      const updated = await this.deps.writer.removeFinalizer(share, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
       else this.deps.shares.markGone(share);
@@ -128,13 +132,15 @@ export class CheckpointReconciler {
     const work = plan(view());
     for (const share of work.addFinalizer) {
       fence();
-      replace(await this.deps.writer.addFinalizer(share));
+      replace(await this.deps.writer.addFinalizer(share, signal));
     }
     for (const [key, managedProjects] of work.record) {
       const share = shares.find((s) => keyOf(s) === key);
       if (!share) continue;
       fence();
-      replace(await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }));
+      replace(
+        await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }, signal),
+      );
     }
 
     const sets = deriveSets(view());
@@ -160,7 +166,7 @@ export class CheckpointReconciler {
     // A revoke is only done once a list no longer shows it.
     if (work.revoke.length > 0) listed = await api.list(checkpoint);
 
-    await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures);
+    await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures, signal);
     outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
 
     const now = this.deps.now();
@@ -169,9 +175,14 @@ export class CheckpointReconciler {
       const status = settlement.statuses.get(keyOf(share));
       if (status && !isDeepStrictEqual(normalize(share.status), normalize(status))) {
         fence();
-        replace(await this.deps.writer.writeStatus(share, status));
+        replace(await this.deps.writer.writeStatus(share, status, signal));
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
-          await this.record(share, EventReason.CheckpointNotFound, checkpointNotFoundMessage(checkpoint));
+          await this.record(
+            share,
+            EventReason.CheckpointNotFound,
+            checkpointNotFoundMessage(checkpoint),
+            signal,
+          );
         }
         if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
       }
@@ -179,7 +190,7 @@ export class CheckpointReconciler {
     for (const share of settlement.releaseFinalizer) {
       const current = shares.find((s) => keyOf(s) === keyOf(share)) ?? share;
       fence();
-      const updated = await this.deps.writer.removeFinalizer(current);
+      const updated = await this.deps.writer.removeFinalizer(current, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
       else this.deps.shares.markGone(current);
@@ -209,7 +220,10 @@ export class CheckpointReconciler {
     outcome: ReconcileOutcome,
     authoritative: boolean,
     grantFailures: ReadonlyMap<string, GrantFailure>,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
+    const record = (share: CheckpointShare, reason: EventReason, message: string) =>
+      this.record(share, reason, message, signal);
     const granted = new Set(outcome.granted);
     const revoked = new Set(outcome.revoked);
     for (const share of shares) {
@@ -217,11 +231,11 @@ export class CheckpointReconciler {
       if (!role) continue;
       const mine = projectsOf(share).filter((p) => granted.has(p));
       if (role === 'settled' && mine.length > 0) {
-        await this.record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
+        await record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
       }
       const adopted = adopt.get(keyOf(share)) ?? [];
       if (adopted.length > 0) {
-        await this.record(
+        await record(
           share,
           EventReason.Adopted,
           `Adopted existing permissions of ${joined(adopted)} on ${checkpoint}`,
@@ -232,21 +246,26 @@ export class CheckpointReconciler {
         (p) => owned.has(p) || (authoritative && role === 'settled' && share.spec.mode === 'Authoritative'),
       );
       if (gone.length > 0)
-        await this.record(share, EventReason.Revoked, `Revoked ${joined(gone.sort())} on ${checkpoint}`);
+        await record(share, EventReason.Revoked, `Revoked ${joined(gone.sort())} on ${checkpoint}`);
       const failedBefore = new Set((share.status?.failures ?? []).map((f) => `${f.projectId}|${f.reason}`));
       for (const project of projectsOf(share)) {
         const failure = grantFailures.get(project);
         if (role === 'settled' && failure && !failedBefore.has(`${project}|${failure.reason}`)) {
-          await this.record(share, EventReason.GrantFailed, grantFailureMessage(checkpoint, failure));
+          await record(share, EventReason.GrantFailed, grantFailureMessage(checkpoint, failure));
         }
       }
     }
   }
 
   /** Events are writes too: a replica that may have lost the lease records none. */
-  private async record(share: CheckpointShare, reason: EventReason, message: string): Promise<void> {
+  private async record(
+    share: CheckpointShare,
+    reason: EventReason,
+    message: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     this.deps.fence?.();
-    await this.deps.events.record(share, reason, message);
+    await this.deps.events.record(share, reason, message, signal);
   }
 
   private shouldRetryFailed(checkpoint: string, signature: string): boolean {
@@ -267,15 +286,13 @@ export class CheckpointReconciler {
   }
 
   /** The permissions API with this pass's calls counted (for the outcome log line). */
-  private counted(
-    calls: CallCounts,
-  ): PermissionsApi & { list(checkpoint: string): Promise<Permission[] | undefined> } {
+  private counted(calls: CallCounts, signal: AbortSignal | undefined): CountedApi {
     const api = this.deps.permissions;
     return {
       async list(checkpoint: string) {
         calls.list += 1;
         try {
-          return await api.list(checkpoint);
+          return await api.list(checkpoint, signal);
         } catch (error: unknown) {
           // A checkpoint that is gone has nothing left to grant or revoke; the view says so.
           if (error instanceof TerminalError && error.reason === 'CheckpointNotFound') return undefined;
@@ -284,14 +301,21 @@ export class CheckpointReconciler {
       },
       grant(checkpoint, projectIds) {
         calls.grant += 1;
-        return api.grant(checkpoint, projectIds);
+        return api.grant(checkpoint, projectIds, signal);
       },
       revoke(checkpoint, permissionId) {
         calls.revoke += 1;
-        return api.revoke(checkpoint, permissionId);
+        return api.revoke(checkpoint, permissionId, signal);
       },
-    } as PermissionsApi & { list(checkpoint: string): Promise<Permission[] | undefined> };
+    };
   }
+}
+
+/** The permissions API of one pass: its signal is bound in, and a vanished checkpoint lists as undefined. */
+interface CountedApi {
+  list(checkpoint: string): Promise<Permission[] | undefined>;
+  grant(checkpoint: string, projectIds: readonly string[]): Promise<GrantResult>;
+  revoke(checkpoint: string, permissionId: string): Promise<void>;
 }
 
 /** Status as compared for "nothing changed": absent and empty lists are the same. */

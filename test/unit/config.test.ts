@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
+      openaiRequestTimeoutMs: 30_000,
       httpPort: 8080,
       logLevel: 'info',
     });
@@ -67,6 +68,7 @@ describe('loadConfig', () => {
         LEASE_DURATION: '4s',
         RENEW_DEADLINE: '3s',
         RETRY_PERIOD: '500ms',
+        OPENAI_REQUEST_TIMEOUT: '2s',
         POD_NAMESPACE: 'ops',
         HTTP_PORT: '9090',
         LOG_LEVEL: 'debug',
@@ -84,6 +86,7 @@ describe('loadConfig', () => {
       leaseDurationMs: 4_000,
       renewDeadlineMs: 3_000,
       retryPeriodMs: 1_000,
+      openaiRequestTimeoutMs: 2000,
       podNamespace: 'ops',
       httpPort: 7070,
       logLevel: 'debug',
@@ -127,6 +130,12 @@ describe('loadConfig', () => {
       names: 'MAX_CONCURRENT_RECONCILES',
     },
     { reason: 'negative rate', env: { OPENAI_MAX_RPS: '-1' }, argv: [], names: 'OPENAI_MAX_RPS' },
+    {
+      reason: 'a request timeout without a unit',
+      env: { OPENAI_REQUEST_TIMEOUT: '30' },
+      argv: [],
+      names: 'OPENAI_REQUEST_TIMEOUT',
+    },
     { reason: 'bad boolean', env: { LEADER_ELECTION: 'yes' }, argv: [], names: 'LEADER_ELECTION' },
     { reason: 'malformed lease duration', env: { LEASE_DURATION: '15' }, argv: [], names: 'LEASE_DURATION' },
     {

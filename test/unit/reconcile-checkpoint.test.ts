@@ -120,6 +120,43 @@ describe('CheckpointReconciler', () => {
     expect(f.calls.filter((c) => c.startsWith('event'))).toEqual([]);
   });
 
+  it.each([
+    {
+      reason: 'a new share: list, finalizer, record, grant, event, status',
+      shares: () => [share('a').projects('proj_a').fresh().build()],
+      listed: () => [],
+    },
+    {
+      reason: 'a deleting share: list, revoke, list, finalizer release',
+      shares: () => [share('a').projects('proj_a').managing('proj_a').deleting().build()],
+      listed: () => [perm('proj_a')],
+    },
+  ])('hands the pass signal to every OpenAI and Kubernetes call: $reason', async ({ shares, listed }) => {
+    const f = fakes(shares(), listed());
+    const pass = new AbortController();
+    const received: Array<[string, boolean]> = [];
+    /** Records, per call, whether its last argument was the pass's signal. */
+    const watching = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        get(object, property) {
+          const value: unknown = Reflect.get(object, property);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            received.push([String(property), args.at(-1) === pass.signal]);
+            return Reflect.apply(value, object, args);
+          };
+        },
+      });
+    const reconciler = reconcilerFor(f, {
+      permissions: watching(f.permissions),
+      writer: watching(f.writer),
+      events: watching(f.events),
+    });
+    await reconciler.reconcile(K, pass.signal);
+    expect(received.length).toBeGreaterThanOrEqual(4);
+    expect(received.filter(([, carried]) => !carried)).toEqual([]);
+  });
+
   it('releases an Orphan deletion before asking OpenAI anything', async () => {
     const f = fakes(
       [share('a').projects('proj_a').managing('proj_a').orphan().deleting().build()],

@@ -110,7 +110,9 @@ function fromStatus(
 /** An exchange that ran past its own deadline; the deadline covers the whole response body. */
 export function timedOut(context: ErrorContext, afterMs: number): TransientError {
   const seconds = Math.round(afterMs / 100) / 10;
-  return transient(`request timed out after ${seconds}s`, context);
+  // Headers may have arrived (a 200) before the body stalled: the answer is the timeout, not that status.
+  const { status: _headersStatus, ...unanswered } = context;
+  return transient(`request timed out after ${seconds}s`, unanswered);
 }
 
 /** A request not sent: OpenAI told the organisation to wait this long, on another request. */

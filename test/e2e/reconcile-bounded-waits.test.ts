@@ -50,7 +50,8 @@ describe('reconciler, end to end: bounded waits', () => {
       (l) => l.msg === 'reconcile failed',
       60_000,
     );
-    expect(failed.error).toMatch(/OpenAI grant on .*timed out after 2s/);
+    expect(failed.error).toMatch(/^Cannot grant permissions on .*: request timed out after 2s; retrying/);
+    expect(failed.openai).toMatch(/OpenAI grant on .*timed out after 2s/);
     await env.waitForReady('weather', 60_000);
     expect(env.granted()).toEqual(['proj_a']);
     expect(env.openai.counts().grant).toBe(1);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseDuration } from './api/duration.js';
+import { formatDuration, parseDuration } from './api/duration.js';
 import { redactSecrets } from './observability/logger.js';
 
 export interface Config {
@@ -9,8 +9,14 @@ export interface Config {
   readonly watchNamespaces: readonly string[];
   readonly maxConcurrentReconciles: number;
   readonly resyncIntervalMs: number;
+  /** No checkpoint is listed more often than this, whatever its spec.interval says. */
+  readonly minResyncIntervalMs: number;
   readonly openaiMaxRps: number;
+  readonly openaiRequestTimeoutMs: number;
   readonly leaderElection: boolean;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
   readonly podNamespace: string;
   readonly httpPort: number;
   readonly logLevel: string;
@@ -60,15 +66,40 @@ export const SETTINGS = {
     flag: 'resync-interval',
     description: 'default drift-check interval (default 10m)',
   },
+  minResyncInterval: {
+    env: 'MIN_RESYNC_INTERVAL',
+    flag: 'min-resync-interval',
+    description: 'shortest drift-check interval; a shorter spec.interval is raised to it (default 30s)',
+  },
   openaiMaxRps: {
     env: 'OPENAI_MAX_RPS',
     flag: 'openai-max-rps',
     description: 'OpenAI requests per second, shared by all calls (default 5)',
   },
+  openaiRequestTimeout: {
+    env: 'OPENAI_REQUEST_TIMEOUT',
+    flag: 'openai-request-timeout',
+    description: 'deadline of one OpenAI request, response body included (default 30s)',
+  },
   leaderElection: {
     env: 'LEADER_ELECTION',
     flag: 'leader-election',
-    description: 'true/false (default true in a cluster, false outside)',
+    description: 'true/false (default true, in a cluster or not)',
+  },
+  leaseDuration: {
+    env: 'LEASE_DURATION',
+    flag: 'lease-duration',
+    description: 'how long a standby waits on an unrenewed Lease before taking it (default 15s)',
+  },
+  renewDeadline: {
+    env: 'RENEW_DEADLINE',
+    flag: 'renew-deadline',
+    description: 'how long the leader keeps trying to renew before it stops acting (default 10s)',
+  },
+  retryPeriod: {
+    env: 'RETRY_PERIOD',
+    flag: 'retry-period',
+    description: 'how often the Lease is renewed or tried (default 2s)',
   },
   podNamespace: {
     env: 'POD_NAMESPACE',
@@ -88,7 +119,7 @@ export const SETTINGS = {
   kubeconfig: {
     env: 'KUBECONFIG',
     flag: 'kubeconfig',
-    description: 'kubeconfig path when not in a cluster (default ~/.kube/config)',
+    description: 'kubeconfig path(s), merged as kubectl does, when not in a cluster (default ~/.kube/config)',
   },
 } as const satisfies Record<string, Setting>;
 
@@ -98,7 +129,7 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export interface ConfigSources {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
-  /** Whether a service-account token is mounted: decides leader election's default. */
+  /** Whether a service-account token is mounted. */
   inCluster: boolean;
   inClusterNamespace?: string | undefined;
 }
@@ -125,11 +156,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (!openaiAdminKey) throw new ConfigError(`${name(SETTINGS.openaiAdminKey)} is required`);
 
   const openaiBaseUrl = read(SETTINGS.openaiBaseUrl) ?? 'https://api.openai.com/v1';
-  if (!URL.canParse(openaiBaseUrl) || !/^https?:$/.test(new URL(openaiBaseUrl).protocol)) {
-    throw new ConfigError(
-      `${name(SETTINGS.openaiBaseUrl)} must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`,
-    );
-  }
+  checkBaseUrl(openaiBaseUrl, name(SETTINGS.openaiBaseUrl));
 
   const watchNamespaces = (read(SETTINGS.watchNamespaces) ?? '')
     .split(',')
@@ -149,6 +176,8 @@ export function loadConfig(sources: ConfigSources): Config {
     );
   }
 
+  const lease = leaseTimings(read, name);
+
   const logLevel = read(SETTINGS.logLevel) ?? 'info';
   if (!LOG_LEVELS.has(logLevel)) {
     throw new ConfigError(
@@ -162,6 +191,18 @@ export function loadConfig(sources: ConfigSources): Config {
       `${name(SETTINGS.podNamespace)} is not a namespace name: ${JSON.stringify(podNamespace)}`,
     );
 
+  const resyncIntervalMs = duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval));
+  const minResyncIntervalMs = duration(
+    read(SETTINGS.minResyncInterval),
+    '30s',
+    name(SETTINGS.minResyncInterval),
+  );
+  if (resyncIntervalMs < minResyncIntervalMs) {
+    throw new ConfigError(
+      `${name(SETTINGS.resyncInterval)} must be at least ${name(SETTINGS.minResyncInterval)} (${formatDuration(minResyncIntervalMs)}), got ${formatDuration(resyncIntervalMs)}`,
+    );
+  }
+
   return Object.freeze({
     openaiAdminKey,
     openaiBaseUrl: openaiBaseUrl.replace(/\/+$/, ''),
@@ -173,14 +214,70 @@ export function loadConfig(sources: ConfigSources): Config {
       64,
       name(SETTINGS.maxConcurrentReconciles),
     ),
-    resyncIntervalMs: duration(read(SETTINGS.resyncInterval), '10m', name(SETTINGS.resyncInterval)),
+    resyncIntervalMs,
+    minResyncIntervalMs,
     openaiMaxRps: positiveNumber(read(SETTINGS.openaiMaxRps), 5, name(SETTINGS.openaiMaxRps)),
-    leaderElection: leaderRaw === undefined ? sources.inCluster : leaderRaw === 'true',
+    openaiRequestTimeoutMs: duration(
+      read(SETTINGS.openaiRequestTimeout),
+      '30s',
+      name(SETTINGS.openaiRequestTimeout),
+    ),
+    // On everywhere: two replicas started by hand against one cluster must not both grant.
+    leaderElection: leaderRaw !== 'false',
+    ...lease,
     podNamespace,
     httpPort: integer(read(SETTINGS.httpPort), 8080, 0, 65535, name(SETTINGS.httpPort)),
     logLevel,
     kubeconfig: read(SETTINGS.kubeconfig),
   });
+}
+
+/**
+ * The admin key travels in every request's Authorization header: only over TLS, except to this
+ * machine (a local proxy or stand-in). Credentials in the URL are refused rather than stripped,
+ * and never repeated in the message.
+ */
+function checkBaseUrl(raw: string, name: string): void {
+  const shown = JSON.stringify(raw.replace(/\/\/[^/]*@/, '//***@'));
+  if (!URL.canParse(raw)) throw new ConfigError(`${name} must be an https:// URL, got ${shown}`);
+  const url = new URL(raw);
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      `${name} must not hold a user name or password (user:password@); the admin key comes from ${SETTINGS.openaiAdminKey.env}`,
+    );
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return;
+  throw new ConfigError(
+    `${name} must be an https:// URL (http:// only to localhost, 127.0.0.0/8 or [::1]), got ${shown}`,
+  );
+}
+
+/** `hostname` as WHATWG URL normalises it: IPv4 in dotted decimal, IPv6 in brackets. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * The Lease timings, checked as client-go checks them: the leader gives up (renew deadline)
+ * before a standby may take over (lease duration), and has time for more than one jittered try.
+ */
+function leaseTimings(
+  read: (setting: Setting) => string | undefined,
+  name: (setting: Setting) => string,
+): Pick<Config, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+  const setting = (s: Setting, fallback: string) => {
+    const raw = read(s) ?? fallback;
+    return { raw, ms: duration(raw, fallback, name(s)), named: `${name(s)} (${raw})` };
+  };
+  const lease = setting(SETTINGS.leaseDuration, '15s');
+  const renew = setting(SETTINGS.renewDeadline, '10s');
+  const retry = setting(SETTINGS.retryPeriod, '2s');
+  // The Lease records whole seconds.
+  if (lease.ms < 1000) throw new ConfigError(`${lease.named} must be at least 1s`);
+  if (lease.ms <= renew.ms) throw new ConfigError(`${lease.named} must be longer than ${renew.named}`);
+  if (renew.ms <= retry.ms * 1.2)
+    throw new ConfigError(`${renew.named} must be longer than 1.2 × ${retry.named}`);
+  return { leaseDurationMs: lease.ms, renewDeadlineMs: renew.ms, retryPeriodMs: retry.ms };
 }
 
 function integer(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {

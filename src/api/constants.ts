@@ -45,7 +45,7 @@ export const ConditionReason = {
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
 
-/** Event reasons as DESIGN.md names them. */
+/** Event reasons as docs/design.md names them. */
 export const EventReason = {
   Granted: 'Granted',
   Revoked: 'Revoked',

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
-import { type Config, ConfigError, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
 import { Controller } from '../controller/controller.js';
 import { NotLeaderError } from '../controller/error-policy.js';
 import { ShareCache } from '../controller/share-cache.js';
-import { ShareInformer } from '../controller/share-informer.js';
+import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeEventRecorder } from '../kube/events.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import { KubeShareWriter } from '../kube/share-writer.js';
-import { startProbeServer } from '../observability/http-server.js';
+import { type ProbeServer, startProbeServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import { RateLimiter } from '../openai/rate-limiter.js';
@@ -29,27 +29,46 @@ Every flag mirrors an environment variable; a flag wins over its variable.
   --watch-namespaces A,B          WATCH_NAMESPACES           all namespaces
   --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
   --resync-interval DURATION      RESYNC_INTERVAL            10m
+  --min-resync-interval DURATION  MIN_RESYNC_INTERVAL        30s (floor of spec.interval and RESYNC_INTERVAL)
   --openai-max-rps N              OPENAI_MAX_RPS             5
-  --leader-election true|false    LEADER_ELECTION            true in a cluster, else false
+  --openai-request-timeout DUR    OPENAI_REQUEST_TIMEOUT     30s (response body included)
+  --leader-election true|false    LEADER_ELECTION            true (in a cluster or not)
+  --lease-duration DURATION       LEASE_DURATION             15s
+  --renew-deadline DURATION       RENEW_DEADLINE             10s (shorter than the lease)
+  --retry-period DURATION         RETRY_PERIOD               2s (renew deadline > 1.2 x this)
   --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
   --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
   --log-level LEVEL               LOG_LEVEL                  info
-  --kubeconfig PATH               KUBECONFIG                 ~/.kube/config (outside a cluster)
+  --kubeconfig PATH[:PATH]        KUBECONFIG                 ~/.kube/config (outside a cluster)
 `;
 
 const LEASE_NAME = 'checkpoint-share-operator';
 /** In-flight reconciles get this long to finish on SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
-/** After losing the lease, well inside the 5 s left before a standby may take over. */
-const LOST_LEADERSHIP_GRACE_MS = 2_000;
+/**
+ * How long a replica that lost the lease lingers to finish passes (already fenced off) before it
+ * exits: well inside the gap between the renew deadline and the lease duration, after which a
+ * standby may take over (2 s of the default 5 s).
+ */
+function lostLeadershipGraceMs(config: Config): number {
+  return (config.leaseDurationMs - config.renewDeadlineMs) * 0.4;
+}
 
 /** Slow recheck of checkpoints stalled on a terminal error (bad key, unknown checkpoint). */
 function recheckMs(config: Config): number {
   return Math.max(config.resyncIntervalMs, 5 * 60_000);
 }
 
+/** A setting found unusable at start-up: one line naming it, exit status 2. */
+function refuse(error: unknown): number {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`checkpoint-share run: ${error.message}\n`);
+  return 2;
+}
+
 export async function run(argv: readonly string[]): Promise<number> {
   let config: Config;
+  let kubeConfig: KubeConfig;
   try {
     config = loadConfig({
       argv,
@@ -57,22 +76,19 @@ export async function run(argv: readonly string[]): Promise<number> {
       inCluster: inCluster(),
       inClusterNamespace: readServiceAccountNamespace(),
     });
+    kubeConfig = loadKubeConfig(config.kubeconfig);
   } catch (error: unknown) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`checkpoint-share run: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    return refuse(error);
   }
   const logger = createLogger({ level: config.logLevel });
   const identity = `${hostname()}-${process.pid}`;
-  const kubeConfig = loadKubeConfig(config.kubeconfig);
   const clients = makeClients(kubeConfig);
   const metrics = new OperatorMetrics({ defaultMetrics: true });
   const permissions = new SdkPermissionsApi({
     baseURL: config.openaiBaseUrl,
     adminKey: config.openaiAdminKey,
     rateLimiter: new RateLimiter({ requestsPerSecond: config.openaiMaxRps }),
+    timeoutMs: config.openaiRequestTimeoutMs,
     logger,
     onRequest: (operation, code, seconds) => metrics.openaiRequest(operation, code, seconds),
   });
@@ -83,19 +99,23 @@ export async function run(argv: readonly string[]): Promise<number> {
     logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not record event'),
   );
   const now = () => new Date();
+  // Every write to Kubernetes or OpenAI passes here first.
+  const fence = () => {
+    if (elector && !elector.holds())
+      throw new NotLeaderError('this replica cannot be sure it still holds the lease');
+  };
   const reconciler = new CheckpointReconciler({
     shares: cache,
     writer,
     permissions,
     events,
     defaultIntervalMs: config.resyncIntervalMs,
+    minIntervalMs: config.minResyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
-    fence: () => {
-      if (elector && !elector.holds())
-        throw new NotLeaderError('this replica cannot be sure it still holds the lease');
-    },
+    fence,
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
+    partialView: (): boolean => !informer.synced,
   });
   const controller = new Controller({
     cache,
@@ -108,12 +128,26 @@ export async function run(argv: readonly string[]): Promise<number> {
     workers: config.maxConcurrentReconciles,
     recheckMs: recheckMs(config),
     now,
+    fence,
   });
+  const countScopes = (scopes: readonly ScopeState[]) => {
+    const synced = scopes.filter((s) => s.synced).length;
+    metrics.setWatchScopes(synced, scopes.length - synced);
+  };
   const informer = new ShareInformer(kubeConfig, clients.customObjects, controller, {
     namespaces: config.watchNamespaces,
     logger,
+    onScopesChanged: countScopes,
   });
-  const probes = await startProbeServer(config.httpPort, metrics.registry, { ready: () => informer.synced });
+  countScopes(informer.scopes);
+  let probes: ProbeServer;
+  try {
+    probes = await startProbeServer(config.httpPort, metrics.registry, {
+      unready: () => informer.scopes.filter((s) => !s.synced).map(notSyncedLine),
+    });
+  } catch (error: unknown) {
+    return refuse(portProblem(error, config.httpPort) ?? error);
+  }
   const elector = config.leaderElection
     ? new LeaderElector({
         api: kubeConfig.makeApiClient(CoordinationV1Api),
@@ -121,6 +155,9 @@ export async function run(argv: readonly string[]): Promise<number> {
         name: LEASE_NAME,
         identity,
         logger,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
       })
     : undefined;
 
@@ -133,6 +170,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       httpPort: probes.port,
       workers: config.maxConcurrentReconciles,
       resyncIntervalMs: config.resyncIntervalMs,
+      openaiRequestTimeoutMs: config.openaiRequestTimeoutMs,
     },
     'starting checkpoint-share operator',
   );
@@ -158,8 +196,17 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
     void (async () => {
+      // Every scope has been listed or has failed once. A scope the operator may not read (RBAC
+      // missing in one namespace) must not stop the others: it keeps retrying, /readyz names it,
+      // and its shares are queued by Controller.upsert whenever its list succeeds.
       await informer.start();
-      logger.info({ objects: cache.size }, 'cache synced');
+      const unsynced = informer.scopes.filter((s) => !s.synced);
+      if (unsynced.length === 0) logger.info({ objects: cache.size }, 'cache synced');
+      else
+        logger.warn(
+          { objects: cache.size, unsynced: unsynced.map((s) => s.scope) },
+          'starting while some scopes are not synced; their shares are reconciled once they are',
+        );
       if (elector) {
         const leading = await elector.acquire((reason) => {
           // Another replica may take over once the lease expires: stop acting now, and exit
@@ -167,7 +214,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           queue.shutdown();
           metrics.setLeader(false);
           logger.error({ reason }, 'leadership lost; exiting');
-          void shutdown('leadership-lost', 1, LOST_LEADERSHIP_GRACE_MS);
+          void shutdown('leadership-lost', 1, lostLeadershipGraceMs(config));
         });
         if (!leading) return;
       }
@@ -178,6 +225,20 @@ export async function run(argv: readonly string[]): Promise<number> {
       void shutdown('fatal', 1);
     });
   });
+}
+
+/** A port that cannot be bound is a setting to change, not a crash. */
+function portProblem(error: unknown, port: number): ConfigError | undefined {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  const setting = `${SETTINGS.httpPort.env} (--${SETTINGS.httpPort.flag})`;
+  if (code === 'EADDRINUSE') return new ConfigError(`${setting}: port ${port} is already in use`);
+  if (code === 'EACCES') return new ConfigError(`${setting}: no permission to listen on port ${port}`);
+  return undefined;
+}
+
+function notSyncedLine(scope: ScopeState): string {
+  const where = scope.scope === '*' ? 'all namespaces' : `namespace ${scope.scope}`;
+  return `${where} not synced: ${scope.problem ?? 'first list in progress'}`;
 }
 
 function readServiceAccountNamespace(): string | undefined {

@@ -1,10 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ConditionType } from '../api/constants.js';
-import type { CheckpointShare } from '../api/types.js';
+import type { CheckpointShare, CheckpointShareStatus } from '../api/types.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
+import { OpenAIPermissionError } from '../openai/errors.js';
 import { findCondition } from '../reconcile/conditions.js';
 import type { CheckpointReconciler } from '../reconcile/reconcile-checkpoint.js';
 import { hasFinalizer, homeOf, keyOf } from '../reconcile/share-facts.js';
@@ -26,6 +27,19 @@ export interface ControllerDeps {
   /** Delay before a checkpoint stalled on a terminal error is tried again unprompted. */
   recheckMs: number;
   now: () => Date;
+  /** Throws when this replica may no longer write (leadership not certain); called before every write. */
+  fence: () => void;
+  /** A pass still running after this is cut short and retried with backoff; default 5 min. */
+  passTimeoutMs?: number;
+}
+
+export const PASS_TIMEOUT_MS = 5 * 60_000;
+/** After the grace period, how long stop() gives the passes it cut short to unwind. */
+const UNWIND_MS = 5_000;
+
+/** A pass that ran past its deadline; the error policy retries it with backoff, as transient. */
+export class PassTimeoutError extends Error {
+  override readonly name = 'PassTimeoutError';
 }
 
 /**
@@ -36,6 +50,8 @@ export interface ControllerDeps {
 export class Controller implements InformerHandlers {
   private readonly running = new Set<Promise<void>>();
   private started = false;
+  /** Aborted once stop()'s grace period is over: every pass in flight is cut short. */
+  private readonly halt = new AbortController();
 
   constructor(private readonly deps: ControllerDeps) {}
 
@@ -91,9 +107,20 @@ export class Controller implements InformerHandlers {
     }
   }
 
-  /** Stops taking work and waits (at most timeoutMs) for reconciles in flight to finish. */
+  /**
+   * Stops taking work and waits (at most timeoutMs) for reconciles in flight to finish; then
+   * aborts the ones still running, so no call is left hanging. True when all finished on their
+   * own: a pass cut short may have sent a request whose effect is still to come.
+   */
   async stop(timeoutMs: number): Promise<boolean> {
     this.deps.queue.shutdown();
+    if (await this.settled(timeoutMs)) return true;
+    this.halt.abort(new Error('the operator is shutting down'));
+    await this.settled(UNWIND_MS);
+    return false;
+  }
+
+  private async settled(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
@@ -119,8 +146,17 @@ export class Controller implements InformerHandlers {
   private async process(checkpoint: string): Promise<void> {
     const started = performance.now();
     const log = this.deps.logger.child({ checkpoint });
+    const timeoutMs = this.deps.passTimeoutMs ?? PASS_TIMEOUT_MS;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new PassTimeoutError(`the pass ran past its deadline of ${timeoutMs / 1000}s`)),
+      timeoutMs,
+    );
     try {
-      const outcome = await this.deps.reconciler.reconcile(checkpoint);
+      const outcome = await this.deps.reconciler.reconcile(
+        checkpoint,
+        AbortSignal.any([deadline.signal, this.halt.signal]),
+      );
       const seconds = (performance.now() - started) / 1000;
       this.deps.queue.forget(checkpoint);
       if (outcome.requeueAfterMs !== undefined) this.deps.queue.addAfter(checkpoint, outcome.requeueAfterMs);
@@ -146,7 +182,16 @@ export class Controller implements InformerHandlers {
     } catch (error: unknown) {
       const seconds = (performance.now() - started) / 1000;
       this.deps.metrics?.reconciled('error', seconds);
-      const decision = decide(error);
+      if (this.halt.signal.aborted) {
+        // The process is going: no requeue, no status; the next leader starts from a list.
+        log.warn(
+          { result: 'error', error: error instanceof Error ? error.message : String(error) },
+          'reconcile interrupted by shutdown',
+        );
+        return;
+      }
+      // Whatever call the deadline interrupted, the pass failed for running out of time.
+      const decision = decide(deadline.signal.aborted ? deadline.signal.reason : error);
       if (decision.backoff === 'none') {
         log.warn(
           { result: 'error', reason: decision.reason, error: decision.message },
@@ -164,12 +209,16 @@ export class Controller implements InformerHandlers {
           result: 'error',
           reason: decision.reason,
           error: decision.message,
+          // OpenAI's own words (already scrubbed of anything key-shaped), for whoever debugs it.
+          ...(error instanceof OpenAIPermissionError ? { openai: error.message } : {}),
           retryInMs: delay,
           durationMs: Math.round(seconds * 1000),
         },
         'reconcile failed',
       );
       if (!decision.quiet) await this.report(checkpoint, decision, log);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -185,13 +234,29 @@ export class Controller implements InformerHandlers {
       const status = statuses.get(keyOf(share));
       if (!status) continue;
       const before = findCondition(share.status?.conditions, ConditionType.Stalled);
+      // A new message counts as news too: a stalled object that is then deleted now waits.
       const entering =
-        !decision.transient && (before?.status !== 'True' || before.reason !== decision.reason);
+        !decision.transient &&
+        (before?.status !== 'True' ||
+          before.reason !== decision.reason ||
+          before.message !== readyMessage(status));
+      // Not the pass's signal, which may be what ended the pass: each call has its own deadline.
+      const signal = this.halt.signal;
       try {
-        if (!isDeepStrictEqual(share.status, status))
-          this.deps.cache.remember(await this.deps.writer.writeStatus(share, status));
-        if (entering && decision.event)
-          await this.deps.events.record(share, decision.event, decision.message);
+        if (!isDeepStrictEqual(share.status, status)) {
+          this.deps.fence();
+          this.deps.cache.remember(await this.deps.writer.writeStatus(share, status, signal));
+        }
+        if (entering && decision.event) {
+          this.deps.fence();
+          // The object's own condition message: a deleting object's says its deletion waits.
+          await this.deps.events.record(
+            share,
+            decision.event,
+            readyMessage(status) ?? decision.message,
+            signal,
+          );
+        }
       } catch (error: unknown) {
         log.warn(
           { object: keyOf(share), error: error instanceof Error ? error.message : String(error) },
@@ -200,4 +265,8 @@ export class Controller implements InformerHandlers {
       }
     }
   }
+}
+
+function readyMessage(status: CheckpointShareStatus): string | undefined {
+  return findCondition(status.conditions, ConditionType.Ready)?.message;
 }

@@ -2,6 +2,7 @@ import { ConditionReason, EventReason } from '../api/constants.js';
 import { describeKubeError, kubeStatus } from '../kube/client.js';
 import { redactSecrets } from '../observability/logger.js';
 import { TerminalError, TransientError } from '../openai/errors.js';
+import { describeFailure, explain } from '../openai/explain.js';
 import type { PassError } from '../reconcile/status.js';
 
 /** What the controller does about a failed pass: the one place errors become behaviour. */
@@ -30,6 +31,8 @@ export function decide(error: unknown): ErrorDecision {
       transient: true,
       reason: 'NotLeader',
       message: error.message,
+      why: error.message,
+      fix: 'the leader does the work',
       minDelayMs: 0,
       backoff: 'none',
       event: undefined,
@@ -40,7 +43,8 @@ export function decide(error: unknown): ErrorDecision {
     return {
       transient: true,
       reason: ConditionReason.Retrying,
-      message: `${error.message}; retrying`,
+      message: describeFailure(error),
+      ...explain(error),
       minDelayMs: error.retryAfterMs ?? 0,
       backoff: 'exponential',
       event: undefined,
@@ -48,32 +52,23 @@ export function decide(error: unknown): ErrorDecision {
     };
   }
   if (error instanceof TerminalError) {
-    // The client's message already names the operation and the checkpoint.
-    const message = error.message;
+    const described = { message: describeFailure(error), ...explain(error) };
     switch (error.reason) {
       case 'Unauthorized':
-        return terminal(
-          ConditionReason.Unauthorized,
-          `${message} (check the admin key and its scopes)`,
-          EventReason.Unauthorized,
-        );
+        return terminal(ConditionReason.Unauthorized, described, EventReason.Unauthorized);
       case 'Forbidden':
-        return terminal(
-          ConditionReason.Forbidden,
-          `${message} (the admin key lacks permission)`,
-          EventReason.Unauthorized,
-        );
+        return terminal(ConditionReason.Forbidden, described, EventReason.Unauthorized);
       case 'CheckpointNotFound':
-        return terminal(ConditionReason.CheckpointNotFound, message, EventReason.CheckpointNotFound);
+        return terminal(ConditionReason.CheckpointNotFound, described, EventReason.CheckpointNotFound);
       case 'InvalidProject':
       case 'OwningProject':
-        return terminal(error.reason, message, EventReason.GrantFailed);
+        return terminal(error.reason, described, EventReason.GrantFailed);
       case 'BadResponse':
         // A malformed answer is most likely a proxy or outage page: retry with backoff, visibly.
         return {
           transient: true,
           reason: ConditionReason.BadResponse,
-          message,
+          ...described,
           minDelayMs: 0,
           backoff: 'exponential',
           event: undefined,
@@ -87,18 +82,23 @@ export function decide(error: unknown): ErrorDecision {
       transient: true,
       reason: 'Conflict',
       message: 'the object changed during the pass; reconciling again on fresh data',
+      why: 'the object changed during the pass',
+      fix: 'reconciling again on fresh data',
       minDelayMs: 0,
       backoff: 'exponential',
       event: undefined,
       quiet: true,
     };
   }
+  const why = redactSecrets(
+    status === undefined && !(error instanceof Error) ? String(error) : describeKubeError(error),
+  );
   return {
     transient: true,
     reason: ConditionReason.Retrying,
-    message: redactSecrets(
-      status === undefined && !(error instanceof Error) ? String(error) : describeKubeError(error),
-    ),
+    message: `Reconcile failed: ${why}; retrying with backoff`,
+    why,
+    fix: 'retrying with backoff',
     minDelayMs: 0,
     backoff: 'exponential',
     event: undefined,
@@ -106,6 +106,10 @@ export function decide(error: unknown): ErrorDecision {
   };
 }
 
-function terminal(reason: string, message: string, event: EventReason): ErrorDecision {
-  return { transient: false, reason, message, minDelayMs: 0, backoff: 'recheck', event, quiet: false };
+function terminal(
+  reason: string,
+  described: Pick<PassError, 'message' | 'why' | 'fix'>,
+  event: EventReason,
+): ErrorDecision {
+  return { transient: false, reason, ...described, minDelayMs: 0, backoff: 'recheck', event, quiet: false };
 }

@@ -16,10 +16,29 @@ export interface InformerOptions {
   /** Empty: one cluster-wide list and watch. */
   namespaces: readonly string[];
   logger: Logger;
-  /** Server-side watch timeout; the watch is renewed from the last resourceVersion after it. */
+  /**
+   * Server-side watch timeout (default 300 s, plus up to 20 % jitter): the normal end of a
+   * watch, renewed from the last resourceVersion.
+   */
   watchTimeoutSeconds?: number;
+  /**
+   * How long a watch may carry no bytes before the client gives it up as dead (default 3 min).
+   * It must exceed the server's bookmark period (about a minute on a real API server), or every
+   * quiet watch is torn down and re-established between two bookmarks.
+   */
+  watchInactivityMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Called whenever a scope becomes synced or its reason for not being synced changes. */
+  onScopesChanged?: (scopes: readonly ScopeState[]) => void;
+}
+
+/** A watched namespace (`*` for the whole cluster) and whether its first list has succeeded. */
+export interface ScopeState {
+  scope: string;
+  synced: boolean;
+  /** Why the scope is not synced (or why its watch keeps failing after it was). */
+  problem: string | undefined;
 }
 
 interface WatchEvent {
@@ -29,11 +48,14 @@ interface WatchEvent {
 
 class GoneError extends Error {}
 
+/** Three bookmark periods of a real API server: a watch this quiet has lost its connection. */
+export const DEFAULT_WATCH_INACTIVITY_MS = 3 * 60_000;
+
 /**
  * A list-and-watch loop per scope that never stops silently, unlike client-node's informer
  * (which gives up after an abrupt drop or a non-410 error). Every end of a watch (server
- * timeout, dropped connection, the client's 30 s inactivity timeout when even bookmarks stop,
- * an ERROR event) leads to exactly one successor: a resumed watch, or a relist after 410 Gone.
+ * timeout, dropped connection, the client's inactivity timeout when even bookmarks stop, an
+ * ERROR event) leads to exactly one successor: a resumed watch, or a relist after 410 Gone.
  */
 export class ShareInformer {
   private readonly loops: ScopeLoop[];
@@ -47,24 +69,46 @@ export class ShareInformer {
   ) {
     const scopes = options.namespaces.length > 0 ? [...options.namespaces] : [undefined];
     this.loops = scopes.map(
-      (ns) => new ScopeLoop(ns, kubeConfig, api, handlers, options, () => this.stopped),
+      (ns) =>
+        new ScopeLoop(
+          ns,
+          kubeConfig,
+          api,
+          handlers,
+          options,
+          () => this.stopped,
+          () => options.onScopesChanged?.(this.scopes),
+        ),
     );
   }
 
-  /** Resolves once every scope has been listed once (the cache is synced). */
+  /**
+   * Starts every scope on its own and resolves once each has either been listed or failed its
+   * first attempt: one namespace the operator may not read must not hold up the others. A scope
+   * that fails keeps retrying; its shares reach the handlers whenever its list succeeds.
+   */
   async start(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.start()));
   }
 
+  /** Every scope has been listed once: the cache holds every share the operator may see. */
   get synced(): boolean {
     return this.loops.every((l) => l.synced);
   }
 
-  /** Watch restarts and relists so far, for tests and logs. */
-  get stats(): { watches: number; relists: number } {
+  get scopes(): ScopeState[] {
+    return this.loops.map((l) => l.state);
+  }
+
+  /** Watches issued, relists and bookmarks received so far, for tests and logs. */
+  get stats(): { watches: number; relists: number; bookmarks: number } {
     return this.loops.reduce(
-      (acc, l) => ({ watches: acc.watches + l.watches, relists: acc.relists + l.relists }),
-      { watches: 0, relists: 0 },
+      (acc, l) => ({
+        watches: acc.watches + l.watches,
+        relists: acc.relists + l.relists,
+        bookmarks: acc.bookmarks + l.bookmarks,
+      }),
+      { watches: 0, relists: 0, bookmarks: 0 },
     );
   }
 
@@ -78,10 +122,13 @@ class ScopeLoop {
   synced = false;
   watches = 0;
   relists = 0;
+  bookmarks = 0;
   private resourceVersion = '';
   private abort: AbortController | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
+  /** The last failure reported in the log; retries that fail the same way stay quiet. */
+  private problem: string | undefined;
   private readonly watch: Watch;
   private readonly log: Logger;
 
@@ -92,8 +139,14 @@ class ScopeLoop {
     private readonly handlers: InformerHandlers,
     private readonly options: InformerOptions,
     private readonly stopped: () => boolean,
+    private readonly changed: () => void,
   ) {
     this.watch = new Watch(kubeConfig);
+    // client-node's default (30 s) is shorter than the API server's bookmark period. The field
+    // is private in its typings but is the only knob Watch offers (watch.js reads it per watch).
+    Object.assign(this.watch, {
+      requestTimeoutMs: options.watchInactivityMs ?? DEFAULT_WATCH_INACTIVITY_MS,
+    });
     this.log = options.logger.child({ component: 'informer', scope: namespace ?? '*' });
   }
 
@@ -103,9 +156,14 @@ class ScopeLoop {
       : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   }
 
+  get state(): ScopeState {
+    return { scope: this.namespace ?? '*', synced: this.synced, problem: this.problem };
+  }
+
+  /** Resolves after the first list, whether it succeeded or failed. */
   start(): Promise<void> {
-    return new Promise((synced) => {
-      void this.run(synced);
+    return new Promise((attempted) => {
+      void this.run(attempted);
     });
   }
 
@@ -114,7 +172,7 @@ class ScopeLoop {
     this.wake?.();
   }
 
-  private async run(onSynced: () => void): Promise<void> {
+  private async run(onAttempted: () => void): Promise<void> {
     let needList = true;
     while (!this.stopped()) {
       try {
@@ -123,11 +181,13 @@ class ScopeLoop {
           needList = false;
           if (!this.synced) {
             this.synced = true;
-            onSynced();
-          }
+            this.recovered('scope synced');
+            onAttempted();
+          } else if (this.problem !== undefined) this.recovered('list recovered');
         }
         await this.watchOnce();
       } catch (error: unknown) {
+        onAttempted();
         if (this.stopped()) return;
         if (error instanceof GoneError) {
           this.log.info(
@@ -139,10 +199,32 @@ class ScopeLoop {
         }
         this.failures += 1;
         const delay = this.backoff();
-        this.log.warn({ err: describeKubeError(error), retryInMs: delay }, 'list or watch failed; retrying');
+        this.failed(describeKubeError(error), delay);
         await this.sleep(delay);
       }
     }
+  }
+
+  /** Logs a failure once per change of reason, not once per retry (which back off to 30 s). */
+  private failed(problem: string, retryInMs: number): void {
+    if (problem === this.problem) {
+      this.log.debug({ err: problem, retryInMs }, 'list or watch failed again; retrying');
+      return;
+    }
+    this.problem = problem;
+    this.log.warn(
+      { err: problem, retryInMs },
+      this.synced ? 'watch failed; retrying' : 'scope not synced; retrying its list',
+    );
+    this.changed();
+  }
+
+  /** Called on the first successful list, and on any success after a logged failure. */
+  private recovered(message: string): void {
+    const had = this.problem;
+    this.problem = undefined;
+    this.log.info(had === undefined ? {} : { after: had }, message);
+    this.changed();
   }
 
   private backoff(): number {
@@ -210,6 +292,7 @@ class ScopeLoop {
             if (settled) return;
             events += 1;
             this.failures = 0;
+            if (this.problem !== undefined) this.recovered('watch recovered');
             const rv = object.metadata?.resourceVersion;
             switch (type as WatchEvent['type']) {
               case 'ADDED':
@@ -220,6 +303,7 @@ class ScopeLoop {
                 this.handlers.remove(keyOf(object as unknown as CheckpointShare));
                 break;
               case 'BOOKMARK':
+                this.bookmarks += 1;
                 break;
               case 'ERROR':
                 finish(

@@ -2,8 +2,14 @@ import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/c
 import type { Logger } from '../observability/logger.js';
 import { describeKubeError, kubeStatus } from './client.js';
 
+/** The Lease calls the elector makes (the whole CoordinationV1Api in production). */
+export type LeaseApi = Pick<
+  CoordinationV1Api,
+  'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'
+>;
+
 export interface LeaderElectionOptions {
-  api: CoordinationV1Api;
+  api: LeaseApi;
   namespace: string;
   name: string;
   identity: string;
@@ -19,17 +25,23 @@ export interface LeaderElectionOptions {
  * holder's record has not changed for a whole lease duration, measured on the candidate's own
  * clock (so clock skew between pods does not matter). The leader renews every retry period;
  * if it cannot renew within the renew deadline it reports the loss at once, before another
- * replica can take over, so two leaders never act together.
+ * replica can take over, so two leaders never act together. Time is read only through
+ * Date.now() and setTimeout (one clock), so tests drive it with fake timers.
  */
 export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
   private observed: { record: string; at: number } | undefined;
+  /** The holder seen on the last read of the Lease ('' when none). */
+  private observedHolder = '';
   private leading = false;
   private stopped = false;
-  /** When the lease was last written by us (Date.now()), for fencing. */
-  private lastRenewAt = 0;
+  /**
+   * When the last successful acquire or renewal STARTED (Date.now()): the lease runs from the
+   * moment the request may have reached the API server, not from when its answer came back.
+   */
+  private renewedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
 
@@ -49,7 +61,7 @@ export class LeaderElector {
    * of timers it has not yet run, because a standby may already hold the lease.
    */
   holds(): boolean {
-    return this.leading && !this.stopped && Date.now() - this.lastRenewAt < this.renewDeadlineMs;
+    return this.leading && !this.stopped && Date.now() - this.renewedAt < this.renewDeadlineMs;
   }
 
   /**
@@ -61,6 +73,7 @@ export class LeaderElector {
       component: 'leader-election',
       lease: `${this.options.namespace}/${this.options.name}`,
     });
+    let announcedHolder: string | undefined;
     while (!this.stopped) {
       const attemptAt = Date.now();
       if (await this.tryAcquireOrRenew(log)) {
@@ -72,10 +85,16 @@ export class LeaderElector {
           return false;
         }
         this.leading = true;
-        this.lastRenewAt = attemptAt;
+        this.renewedAt = attemptAt;
         log.info({ identity: this.options.identity }, 'became leader');
         void this.renewLoop(onLost, log);
         return true;
+      }
+      // Once per holder, so an operator reading the log of a quiet standby knows why it is quiet.
+      const holder = this.observedHolder;
+      if (holder !== '' && holder !== this.options.identity && holder !== announcedHolder) {
+        announcedHolder = holder;
+        log.info({ identity: this.options.identity, holder }, 'standing by: another replica holds the lease');
       }
       await this.sleep(this.retryPeriodMs * (1 + Math.random() * 0.2));
     }
@@ -83,24 +102,31 @@ export class LeaderElector {
   }
 
   private async renewLoop(onLost: (reason: string) => void, log: Logger): Promise<void> {
-    let lastRenew = Date.now();
     while (!this.stopped && this.leading) {
-      await this.sleep(this.retryPeriodMs);
-      if (this.stopped) return;
-      const renewed = await this.withDeadline(
-        this.tryAcquireOrRenew(log),
-        this.renewDeadlineMs - (Date.now() - lastRenew),
+      // After failed tries, wake at the deadline rather than past it, so the loss is reported on time.
+      await this.sleep(
+        Math.min(this.retryPeriodMs, Math.max(0, this.renewedAt + this.renewDeadlineMs - Date.now())),
       );
-      if (renewed) {
-        lastRenew = Date.now();
-        continue;
+      if (this.stopped || !this.leading) return;
+      const attemptAt = Date.now();
+      // A stall (GC pause, blocked event loop) may have outlasted the renew deadline before this
+      // loop ran again: holds() has fenced writes off since, and a standby may take over soon.
+      if (attemptAt - this.renewedAt < this.renewDeadlineMs) {
+        const renewed = await this.withDeadline(
+          this.tryAcquireOrRenew(log),
+          this.renewDeadlineMs - (attemptAt - this.renewedAt),
+        );
+        if (this.stopped || !this.leading) return;
+        if (renewed) {
+          this.renewedAt = attemptAt;
+          continue;
+        }
+        if (Date.now() - this.renewedAt < this.renewDeadlineMs) continue;
       }
-      if (Date.now() - lastRenew >= this.renewDeadlineMs) {
-        this.leading = false;
-        log.error({ identity: this.options.identity }, 'lost leadership: could not renew the lease in time');
-        onLost('lease not renewed within the renew deadline');
-        return;
-      }
+      this.leading = false;
+      log.error({ identity: this.options.identity }, 'lost leadership: could not renew the lease in time');
+      onLost('lease not renewed within the renew deadline');
+      return;
     }
   }
 
@@ -116,7 +142,7 @@ export class LeaderElector {
         namespace: this.options.namespace,
       });
       if (lease.spec?.holderIdentity !== this.options.identity) return;
-      const now = new V1MicroTime();
+      const now = new V1MicroTime(Date.now());
       await this.options.api.replaceNamespacedLease({
         name: this.options.name,
         namespace: this.options.namespace,
@@ -144,12 +170,13 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(log: Logger): Promise<boolean> {
     const { api, namespace, name, identity } = this.options;
-    const now = new V1MicroTime();
+    const now = new V1MicroTime(Date.now());
     const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
     let lease: V1Lease;
     try {
       lease = await api.readNamespacedLease({ name, namespace });
     } catch (error: unknown) {
+      this.observedHolder = '';
       if (kubeStatus(error) !== 404) {
         log.warn({ error: describeKubeError(error) }, 'could not read the lease');
         return false;
@@ -175,6 +202,7 @@ export class LeaderElector {
       }
     }
     const spec = lease.spec ?? {};
+    this.observedHolder = spec.holderIdentity ?? '';
     const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
     if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
     const holder = spec.holderIdentity ?? '';

@@ -4,8 +4,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 
 export interface ProbeState {
-  /** Caches synced: this replica can lead or stand by usefully. */
-  ready(): boolean;
+  /**
+   * Why this replica is not ready (one line each, e.g. a scope not synced and why); empty when
+   * its caches are synced and it can lead or stand by usefully.
+   */
+  unready(): string[];
 }
 
 export interface ProbeServer {
@@ -38,7 +41,10 @@ export async function startProbeServer(
         ? reply(503, `event loop blocked for ${Math.round(delayMs)}ms\n`)
         : reply(200, 'ok\n');
     }
-    if (path === '/readyz') return state.ready() ? reply(200, 'ok\n') : reply(503, 'caches not synced\n');
+    if (path === '/readyz') {
+      const reasons = state.unready();
+      return reasons.length === 0 ? reply(200, 'ok\n') : reply(503, reasons.map((r) => `${r}\n`).join(''));
+    }
     if (path === '/metrics') {
       registry.metrics().then(
         (text) => reply(200, text, registry.contentType),

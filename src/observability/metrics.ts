@@ -21,6 +21,7 @@ export class OperatorMetrics {
   private readonly granted: Counter;
   private readonly revoked: Counter;
   private readonly leader: Gauge;
+  private readonly watchScopes: Gauge<'state'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -105,6 +106,14 @@ export class OperatorMetrics {
       labelNames: ['name'],
       registers,
     });
+    this.watchScopes = new Gauge({
+      name: 'checkpointshare_watch_scopes',
+      help: 'Watched scopes (namespaces, or the whole cluster) whose first list has succeeded (synced) or not yet (unsynced)',
+      labelNames: ['state'],
+      registers,
+    });
+    this.watchScopes.set({ state: 'synced' }, 0);
+    this.watchScopes.set({ state: 'unsynced' }, 0);
     for (const labels of [
       { controller: CONTROLLER_NAME, result: 'success' },
       { controller: CONTROLLER_NAME, result: 'error' },
@@ -143,6 +152,11 @@ export class OperatorMetrics {
 
   setLeader(isLeader: boolean): void {
     this.leader.set({ name: CONTROLLER_NAME }, isLeader ? 1 : 0);
+  }
+
+  setWatchScopes(synced: number, unsynced: number): void {
+    this.watchScopes.set({ state: 'synced' }, synced);
+    this.watchScopes.set({ state: 'unsynced' }, unsynced);
   }
 
   queue(): QueueMetrics {

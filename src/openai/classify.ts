@@ -30,32 +30,37 @@ function detailOf(error: APIError): string {
       ? body.message
       : error.message
           .replace(/^\d{3}\s+/, '')
+          .replace(/^status code \(no body\)$/, 'no body')
           .replace(/<[^>]*>/g, ' ')
           .replace(/\s+/g, ' ')
           .trim();
   return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
 }
 
-function headline(context: ErrorContext, what: string): string {
-  return `OpenAI ${context.operation} on ${context.checkpoint}: ${what}`;
+/** The log line's form: operation, checkpoint, status and detail. Conditions use ./explain.ts. */
+function headline(context: ErrorContext, detail: string): string {
+  const status = context.status === undefined ? '' : `${context.status} `;
+  return `OpenAI ${context.operation} on ${context.checkpoint}: ${status}${detail}`;
 }
 
 function terminal(
-  what: string,
+  detail: string,
   context: ErrorContext,
   reason: TerminalReason,
   projectId?: string,
 ): TerminalError {
-  return new TerminalError(redactSecrets(headline(context, what)), {
+  return new TerminalError(redactSecrets(headline(context, detail)), {
     ...context,
+    detail: redactSecrets(detail),
     reason,
     ...(projectId === undefined ? {} : { projectId }),
   });
 }
 
-function transient(what: string, context: ErrorContext, retryAfterMs?: number): TransientError {
-  return new TransientError(redactSecrets(headline(context, what)), {
+function transient(detail: string, context: ErrorContext, retryAfterMs?: number): TransientError {
+  return new TransientError(redactSecrets(headline(context, detail)), {
     ...context,
+    detail: redactSecrets(detail),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
 }
@@ -67,29 +72,28 @@ function fromStatus(
   now: number,
 ): OpenAIPermissionError {
   const detail = detailOf(error);
-  const what = `${status} ${detail}`;
   if (isTransientStatus(status)) {
     // A 5xx stays transient whatever its body (an HTML 502 page from a load balancer included):
     // the status already says the failure was upstream and momentary, and nothing was read as
     // a success. BadResponse is kept for 2xx answers whose body breaks the contract.
-    return transient(what, context, parseRetryAfter(error.headers, now));
+    return transient(detail, context, parseRetryAfter(error.headers, now));
   }
   switch (status) {
     case 401:
-      return terminal(what, context, 'Unauthorized');
+      return terminal(detail, context, 'Unauthorized');
     case 403:
-      return terminal(what, context, 'Forbidden');
+      return terminal(detail, context, 'Forbidden');
     case 404:
       // Only OpenAI's own error body proves the checkpoint is gone: a proxy's HTML 404 or a
       // wrong base URL must not release finalizers as if there were nothing left to revoke.
       return hasOpenAIErrorBody(error)
-        ? terminal(what, context, 'CheckpointNotFound')
-        : terminal(`${what} (not an OpenAI error body: check OPENAI_BASE_URL)`, context, 'BadResponse');
+        ? terminal(detail, context, 'CheckpointNotFound')
+        : terminal(`not an OpenAI error body: ${detail}`, context, 'BadResponse');
     case 400:
       if (context.operation === 'grant') {
         const projectId = PROJECT_ID.exec(detail)?.[0];
         return terminal(
-          what,
+          detail,
           context,
           OWNING_PROJECT.test(detail) ? 'OwningProject' : 'InvalidProject',
           projectId,
@@ -97,10 +101,38 @@ function fromStatus(
       }
       // A 400 on list or delete means the operator sent something the API does not accept: no
       // project is to blame and resending it cannot help, so it needs a human like a bad answer.
-      return terminal(what, context, 'BadResponse');
+      return terminal(detail, context, 'BadResponse');
     default:
-      return terminal(what, context, 'BadResponse');
+      return terminal(detail, context, 'BadResponse');
   }
+}
+
+/** An exchange that ran past its own deadline; the deadline covers the whole response body. */
+export function timedOut(context: ErrorContext, afterMs: number): TransientError {
+  const seconds = Math.round(afterMs / 100) / 10;
+  // Headers may have arrived (a 200) before the body stalled: the answer is the timeout, not that status.
+  const { status: _headersStatus, ...unanswered } = context;
+  return transient(`request timed out after ${seconds}s`, unanswered);
+}
+
+/** A request not sent: OpenAI told the organisation to wait this long, on another request. */
+export function paused(context: ErrorContext, leftMs: number): TransientError {
+  return transient(
+    `not sent, OpenAI asked the organisation to wait ${Math.ceil(leftMs / 1000)}s more`,
+    context,
+    leftMs,
+  );
+}
+
+/**
+ * An exchange its caller gave up on: the pass ran out of time or the process is stopping. What
+ * was sent may still take effect, as with any timeout: a create is never resent blindly.
+ */
+export function abandoned(context: ErrorContext, reason: unknown): TransientError {
+  return transient(
+    `request abandoned: ${reason instanceof Error ? reason.message : String(reason)}`,
+    context,
+  );
 }
 
 /**
@@ -114,9 +146,10 @@ export function classifyError(
   now: number = Date.now(),
 ): OpenAIPermissionError {
   if (error instanceof OpenAIPermissionError) return error;
-  if (error instanceof APIConnectionTimeoutError) return transient('request timed out', context);
-  if (error instanceof APIUserAbortError) return transient('request aborted', context);
-  if (error instanceof APIConnectionError) return transient(`connection failed: ${error.message}`, context);
+  if (error instanceof APIConnectionTimeoutError) return transient('the request timed out', context);
+  if (error instanceof APIUserAbortError) return transient('the request was aborted', context);
+  if (error instanceof APIConnectionError)
+    return transient(`the connection failed: ${error.message}`, context);
   if (error instanceof APIError) {
     const requestId = error.requestID ?? undefined;
     const withResponse: ErrorContext = {
@@ -124,7 +157,7 @@ export function classifyError(
       ...(requestId === undefined ? {} : { requestId }),
       ...(error.status === undefined ? {} : { status: error.status }),
     };
-    if (error.status === undefined) return transient(`request failed: ${error.message}`, withResponse);
+    if (error.status === undefined) return transient(`the request failed: ${error.message}`, withResponse);
     return fromStatus(error, error.status, withResponse, now);
   }
   if (error instanceof BodyShapeError) return terminal(error.message, context, 'BadResponse');
@@ -133,7 +166,7 @@ export function classifyError(
   // What is left is the network failing under the SDK (a body cut off mid-read, a socket error
   // surfaced late): worth another try, and the controller's backoff keeps it from looping hot.
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return transient(`request failed: ${message}`, context);
+  return transient(`the request failed: ${message}`, context);
 }
 
 function hasOpenAIErrorBody(error: APIError): boolean {

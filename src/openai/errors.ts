@@ -15,15 +15,24 @@ export interface ErrorContext {
   status?: number;
 }
 
+/** What a classifier knows beyond the request: what went wrong, in OpenAI's or the transport's words. */
+interface ErrorFacts extends ErrorContext {
+  /** Without the operation and checkpoint (the message has those); defaults to the message. */
+  detail?: string;
+}
+
 export abstract class OpenAIPermissionError extends Error {
   abstract readonly transient: boolean;
   readonly operation: Operation;
   readonly checkpoint: string;
   readonly requestId: string | undefined;
   readonly status: number | undefined;
+  /** What went wrong, without the prefix: what ./explain.ts quotes in conditions and events. */
+  readonly detail: string;
 
-  constructor(message: string, context: ErrorContext) {
+  constructor(message: string, context: ErrorFacts) {
     super(message);
+    this.detail = context.detail ?? message;
     this.name = new.target.name;
     this.operation = context.operation;
     this.checkpoint = context.checkpoint;
@@ -38,7 +47,7 @@ export class TransientError extends OpenAIPermissionError {
   /** The server's requested delay (retry-after-ms or retry-after), however long. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, context: ErrorContext & { retryAfterMs?: number }) {
+  constructor(message: string, context: ErrorFacts & { retryAfterMs?: number }) {
     super(message, context);
     this.retryAfterMs = context.retryAfterMs;
   }
@@ -59,7 +68,7 @@ export class TerminalError extends OpenAIPermissionError {
   /** The project the error is about, when OpenAI's message names one. */
   readonly projectId: string | undefined;
 
-  constructor(message: string, context: ErrorContext & { reason: TerminalReason; projectId?: string }) {
+  constructor(message: string, context: ErrorFacts & { reason: TerminalReason; projectId?: string }) {
     super(message, context);
     this.reason = context.reason;
     this.projectId = context.projectId;

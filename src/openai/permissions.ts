@@ -25,15 +25,20 @@ export interface GrantResult {
   failed: GrantFailure[];
 }
 
+/**
+ * Every method takes the caller's `signal` (its pass ran out of time, or the process is
+ * stopping): once it aborts, nothing more is sent and the call fails as transient. Each HTTP
+ * exchange also has a deadline of its own.
+ */
 export interface PermissionsApi {
   /** Every permission on the checkpoint, every page followed. Never mutates. */
-  list(checkpoint: string): Promise<Permission[]>;
+  list(checkpoint: string, signal?: AbortSignal): Promise<Permission[]>;
   /**
    * Grants the projects in one create call, splitting the batch only to isolate projects OpenAI
    * rejects with a 400. Never resends a create blindly: on a transient failure it throws, and
    * the caller lists again before granting what is still missing.
    */
-  grant(checkpoint: string, projectIds: readonly string[]): Promise<GrantResult>;
+  grant(checkpoint: string, projectIds: readonly string[], signal?: AbortSignal): Promise<GrantResult>;
   /** Revokes one permission; one that is already gone (404) counts as revoked. */
-  revoke(checkpoint: string, permissionId: string): Promise<void>;
+  revoke(checkpoint: string, permissionId: string, signal?: AbortSignal): Promise<void>;
 }

@@ -1,46 +1,73 @@
+import { setTimeout as wait } from 'node:timers/promises';
+
 /** Time as the limiter sees it; injectable so tests count requests without real waiting. */
 export interface LimiterClock {
   /** Milliseconds on a monotonic clock. */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after ms; rejects with the signal's reason once it aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: LimiterClock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: async (ms, signal) => {
+    try {
+      await wait(ms, undefined, signal === undefined ? undefined : { signal });
+    } catch (error: unknown) {
+      // timers/promises rejects with its own AbortError; the caller wants the reason it gave.
+      throw signal?.aborted ? signal.reason : error;
+    }
+  },
 };
 
 export interface RateLimiterOptions {
   requestsPerSecond: number;
-  /** Requests allowed at once after a quiet spell; default max(1, ceil(requestsPerSecond)). */
+  /**
+   * Requests allowed at once after a quiet spell; default 1, so that no one-second window ever
+   * sees more than ceil(requestsPerSecond) starts. A larger burst lets burst - 1 extra requests
+   * into the first second after a quiet spell.
+   */
   burst?: number;
   clock?: LimiterClock;
 }
 
 /** What the OpenAI client needs from a limiter; RateLimiter is the one the operator shares. */
 export interface RequestLimiter {
-  acquire(): Promise<void>;
+  /** Resolves when a request may start; rejects with the signal's reason once it aborts. */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /**
+   * No request starts before ms from now: the server said the organisation's limit is spent
+   * (a 429 with retry-after), and that limit is shared by every checkpoint.
+   */
+  pauseFor(ms: number): void;
+  /** How much of a pause is left, in ms; 0 when none is in effect. */
+  pauseLeft(): number;
 }
 
 /**
  * A token bucket shared by every call to OpenAI, whatever the checkpoint or worker. A caller
  * that finds the bucket empty reserves the next token and sleeps until it is due, so waiters
  * are served in arrival order and, over any window of T seconds, at most
- * `burst + requestsPerSecond * T` requests start.
+ * `burst + requestsPerSecond * T` requests start. A pause moves the next free token to its end;
+ * a sleeper whose token fell inside the pause takes a new one when it wakes.
  */
 export class RateLimiter implements RequestLimiter {
   readonly #rate: number;
   readonly #burst: number;
   readonly #clock: LimiterClock;
-  /** May go negative: each unit below zero is a reservation already handed to a sleeper. */
+  /**
+   * Tokens at #updatedAt, which lies in the future during a pause. May go negative: each unit
+   * below zero is a reservation already handed to a sleeper.
+   */
   #tokens: number;
   #updatedAt: number;
+  #pausedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: RateLimiterOptions) {
     if (!(options.requestsPerSecond > 0) || !Number.isFinite(options.requestsPerSecond)) {
       throw new RangeError(`requestsPerSecond must be a positive number, got ${options.requestsPerSecond}`);
     }
-    const burst = options.burst ?? Math.max(1, Math.ceil(options.requestsPerSecond));
+    const burst = options.burst ?? 1;
     if (!Number.isInteger(burst) || burst < 1)
       throw new RangeError(`burst must be a positive integer, got ${burst}`);
     this.#rate = options.requestsPerSecond / 1000;
@@ -50,13 +77,51 @@ export class RateLimiter implements RequestLimiter {
     this.#updatedAt = this.#clock.now();
   }
 
-  acquire(): Promise<void> {
+  async acquire(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    for (;;) {
+      const delayMs = this.#reserve();
+      if (delayMs > 0) await this.#clock.sleep(delayMs, signal);
+      // A pause that began while this caller slept voided its token: it takes a new one.
+      if (this.#clock.now() >= this.#pausedUntil) return;
+    }
+  }
+
+  pauseFor(ms: number): void {
+    if (!(ms > 0)) return;
     const now = this.#clock.now();
+    const until = now + ms;
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#refill(now);
+    // The last reservation handed out is due when the bucket climbs back to zero. If that is
+    // after the pause, so is every new one.
+    const lastDue = now + Math.max(0, -this.#tokens) / this.#rate;
+    if (lastDue >= until) return;
+    // Otherwise the bucket restarts at the end of the pause holding what it would had the last
+    // request started now, and at most one token: the first request after the pause keeps its
+    // distance from any before it, and the queue that built up during the pause does not burst.
+    this.#tokens = Math.min(1, Math.max(0, this.#tokens) + ms * this.#rate);
+    this.#updatedAt = until;
+  }
+
+  pauseLeft(): number {
+    return Math.max(0, Math.ceil(this.#pausedUntil - this.#clock.now()));
+  }
+
+  /** Takes a token; returns how long to sleep until it is due (0: now). */
+  #reserve(): number {
+    const now = this.#clock.now();
+    this.#refill(now);
+    this.#tokens -= 1;
+    if (this.#tokens >= 0) return 0;
+    // Rounded up: waking a fraction of a millisecond early would let a request start before its token.
+    return Math.ceil(-this.#tokens / this.#rate);
+  }
+
+  /** Moves the state to `now`; during a pause (#updatedAt ahead) this takes tokens away. */
+  #refill(now: number): void {
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#rate);
     this.#updatedAt = now;
-    this.#tokens -= 1;
-    if (this.#tokens >= 0) return Promise.resolve();
-    // Rounded up: waking a fraction of a millisecond early would let a request start before its token.
-    return this.#clock.sleep(Math.ceil(-this.#tokens / this.#rate));
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import { TransientError } from './errors.js';
 
@@ -11,8 +12,8 @@ export interface RetryOptions {
    * TransientError back at once, so the controller's queue waits it out instead of a worker.
    */
   maxDelayMs?: number;
-  /** Waits between tries; injectable so tests run without real time. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits between tries, cut short by the signal; injectable so tests run without real time. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** [0, 1), for jitter; injectable for deterministic tests. */
   random?: () => number;
 }
@@ -25,7 +26,8 @@ export interface RetryEvent {
 
 export const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 } as const;
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number, signal?: AbortSignal) =>
+  wait(ms, undefined, signal === undefined ? undefined : { signal });
 
 /** Full-jitter-ish exponential backoff: half fixed, half random, so retries spread out. */
 function backoff(attempt: number, options: Required<RetryOptions>): number {
@@ -35,13 +37,15 @@ function backoff(attempt: number, options: Required<RetryOptions>): number {
 
 /**
  * Runs an idempotent call, retrying TransientErrors whose server-named delay (if any) is within
- * maxDelayMs. Terminal errors and longer delays end it at once with the error as thrown. Only
- * for calls that are safe to send twice: a create is never passed through here.
+ * maxDelayMs. Terminal errors and longer delays end it at once with the error as thrown, and
+ * so does any failure once `signal` has aborted. Only for calls that are safe to send twice: a
+ * create is never passed through here.
  */
 export function retryIdempotent<T>(
   call: () => Promise<T>,
   retry: RetryOptions = {},
   onRetry?: (event: RetryEvent) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   const options: Required<RetryOptions> = {
     attempts: retry.attempts ?? DEFAULT_RETRY.attempts,
@@ -51,6 +55,7 @@ export function retryIdempotent<T>(
     random: retry.random ?? Math.random,
   };
   const retryable = (error: unknown): error is TransientError =>
+    signal?.aborted !== true &&
     error instanceof TransientError &&
     (error.retryAfterMs === undefined || error.retryAfterMs <= options.maxDelayMs);
 
@@ -74,7 +79,11 @@ export function retryIdempotent<T>(
         if (retriesLeft <= 0 || !retryable(error)) return;
         const delayMs = error.retryAfterMs ?? backoff(attemptNumber, options);
         onRetry?.({ attempt: attemptNumber, delayMs, error });
-        await options.sleep(delayMs);
+        try {
+          await options.sleep(delayMs, signal);
+        } catch {
+          // Aborted while waiting: the next attempt fails at once and ends the call as abandoned.
+        }
       },
     },
   );

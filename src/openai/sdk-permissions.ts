@@ -1,11 +1,18 @@
-import { APIError, type APIPromise, OpenAI } from 'openai';
+import { APIConnectionTimeoutError, APIError, type APIPromise, OpenAI } from 'openai';
 import type { Logger } from '../observability/logger.js';
-import { classifyError } from './classify.js';
-import { type ErrorContext, type Operation, TerminalError } from './errors.js';
+import { abandoned, classifyError, paused, timedOut } from './classify.js';
+import {
+  type ErrorContext,
+  type OpenAIPermissionError,
+  type Operation,
+  TerminalError,
+  TransientError,
+} from './errors.js';
+import { explain } from './explain.js';
 import type { GrantFailure, GrantResult, Permission, PermissionsApi } from './permissions.js';
 import type { RequestLimiter } from './rate-limiter.js';
 import { BodyShapeError, decodeDeleted, decodePermissionPage } from './response-body.js';
-import { type RetryOptions, retryIdempotent } from './retry.js';
+import { DEFAULT_RETRY, type RetryOptions, retryIdempotent } from './retry.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The largest page OpenAI serves; fewer pages means fewer requests against the rate limit. */
@@ -18,24 +25,32 @@ export interface SdkPermissionsApiOptions {
   adminKey: string;
   /** Shared by every call of every worker, so the operator as a whole keeps to one rate. */
   rateLimiter: RequestLimiter;
-  /** Per HTTP request, until the response headers arrive; default 30 s. */
+  /**
+   * Per HTTP exchange, from sending the request to the last byte of its body; default 30 s.
+   * Waiting for the rate limiter does not count.
+   */
   timeoutMs?: number;
   logger?: Logger;
   /** In-client retries of idempotent calls (list pages, deletes). */
   retry?: RetryOptions;
   /**
-   * Called once per HTTP attempt with the status code ('error' when no response came) and the
-   * time to the response headers: the hook the metrics layer counts requests with.
+   * Called once per HTTP attempt with the status code, or 'timeout' (past timeoutMs), 'aborted'
+   * (the caller's signal) or 'error' (no whole response came), and the time to the end of the
+   * body: the hook the metrics layer counts requests with.
    */
   onRequest?: (operation: Operation, code: string, durationSeconds: number) => void;
 }
 
 type PermissionsResource = OpenAI['fineTuning']['checkpoints']['permissions'];
+/** Sends one request carrying the exchange's signal, which the SDK keeps on the response body. */
+type Send = (options: { signal: AbortSignal }) => APIPromise<unknown>;
 
 /**
  * PermissionsApi over the official SDK. Each HTTP attempt takes a token from the shared rate
- * limiter and is classified once by ./classify.ts. The SDK's own retries are off: idempotent
- * calls are retried here (bounded, honouring retry-after), creates never.
+ * limiter, runs under one deadline that covers its response body, and is classified once by
+ * ./classify.ts. A 429 (or 503) with a retry-after pauses the limiter for every checkpoint: the
+ * organisation's limit is shared. The SDK's own retries are off: idempotent calls are retried
+ * here (bounded, honouring retry-after), creates never.
  */
 export class SdkPermissionsApi implements PermissionsApi {
   readonly #permissions: PermissionsResource;
@@ -43,6 +58,7 @@ export class SdkPermissionsApi implements PermissionsApi {
   readonly #logger: Logger | undefined;
   readonly #retry: RetryOptions;
   readonly #onRequest: SdkPermissionsApiOptions['onRequest'];
+  readonly #timeoutMs: number;
 
   constructor(options: SdkPermissionsApiOptions) {
     if (options.adminKey === '') throw new Error('an OpenAI admin key is required');
@@ -56,7 +72,8 @@ export class SdkPermissionsApi implements PermissionsApi {
       webhookSecret: null,
       baseURL: options.baseURL,
       maxRetries: 0,
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // The SDK's timeout ends when the headers arrive, and a body can trickle in for minutes
+      // after them: every exchange carries its own deadline signal instead (see #exchange).
       logLevel: 'off',
     });
     this.#permissions = client.fineTuning.checkpoints.permissions;
@@ -64,13 +81,14 @@ export class SdkPermissionsApi implements PermissionsApi {
     this.#logger = options.logger;
     this.#retry = options.retry ?? {};
     this.#onRequest = options.onRequest;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /**
    * Follows every page (`limit=100`, `after` = the previous page's `last_id`) rather than the
    * SDK's auto-pagination, so each page passes the rate limiter and is retried on its own.
    */
-  async list(checkpoint: string): Promise<Permission[]> {
+  async list(checkpoint: string, signal?: AbortSignal): Promise<Permission[]> {
     const byId = new Map<string, Permission>();
     const cursors = new Set<string>();
     let after: string | undefined;
@@ -79,8 +97,9 @@ export class SdkPermissionsApi implements PermissionsApi {
       const page = await this.#idempotent(
         'list',
         checkpoint,
-        () => this.#permissions.list(checkpoint, query),
+        (options) => this.#permissions.list(checkpoint, query, options),
         (body) => decodePermissionPage(body, { paged: true }),
+        signal,
       );
       for (const permission of page.permissions) byId.set(permission.id, permission);
       if (!page.hasMore || page.lastId === undefined) break;
@@ -103,20 +122,26 @@ export class SdkPermissionsApi implements PermissionsApi {
    * failure is thrown as classified, even after part of a split batch was granted: the caller
    * lists again before granting what is still missing.
    */
-  async grant(checkpoint: string, projectIds: readonly string[]): Promise<GrantResult> {
+  async grant(checkpoint: string, projectIds: readonly string[], signal?: AbortSignal): Promise<GrantResult> {
     const result: GrantResult = { granted: [], failed: [] };
     const batch = [...new Set(projectIds)];
-    if (batch.length > 0) await this.#grantBatch(checkpoint, batch, result);
+    if (batch.length > 0) await this.#grantBatch(checkpoint, batch, result, signal);
     return result;
   }
 
-  async #grantBatch(checkpoint: string, batch: string[], result: GrantResult): Promise<void> {
+  async #grantBatch(
+    checkpoint: string,
+    batch: string[],
+    result: GrantResult,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     try {
       const created = await this.#exchange(
         'grant',
         checkpoint,
-        () => this.#permissions.create(checkpoint, { project_ids: batch }),
+        (options) => this.#permissions.create(checkpoint, { project_ids: batch }, options),
         (body) => decodePermissionPage(body, { paged: false }),
+        signal,
       );
       result.granted.push(...created.permissions);
       return;
@@ -130,23 +155,27 @@ export class SdkPermissionsApi implements PermissionsApi {
       if (culprit !== undefined) {
         result.failed.push(this.#failure(culprit, refused));
         const rest = batch.filter((p) => p !== culprit);
-        if (rest.length > 0) await this.#grantBatch(checkpoint, rest, result);
+        if (rest.length > 0) await this.#grantBatch(checkpoint, rest, result, signal);
         return;
       }
       const middle = Math.ceil(batch.length / 2);
-      await this.#grantBatch(checkpoint, batch.slice(0, middle), result);
-      await this.#grantBatch(checkpoint, batch.slice(middle), result);
+      await this.#grantBatch(checkpoint, batch.slice(0, middle), result, signal);
+      await this.#grantBatch(checkpoint, batch.slice(middle), result, signal);
     }
   }
 
   #failure(projectId: string, error: TerminalError & { reason: GrantFailure['reason'] }): GrantFailure {
-    const message = error.message.includes(projectId) ? error.message : `${projectId}: ${error.message}`;
+    // Why and what to do only: the failure already names the project, and the condition and
+    // event that quote it name the checkpoint.
+    const { why, fix } = explain(error);
+    const message = `${why}; ${fix}`;
     this.#logger?.info(
       {
         operation: 'grant',
         checkpoint: error.checkpoint,
         projectId,
         reason: error.reason,
+        detail: error.detail,
         requestId: error.requestId,
       },
       'OpenAI refused a project',
@@ -155,13 +184,15 @@ export class SdkPermissionsApi implements PermissionsApi {
   }
 
   /** A 404 (permission or checkpoint already gone) counts as revoked. */
-  async revoke(checkpoint: string, permissionId: string): Promise<void> {
+  async revoke(checkpoint: string, permissionId: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.#idempotent(
         'revoke',
         checkpoint,
-        () => this.#permissions.delete(permissionId, { fine_tuned_model_checkpoint: checkpoint }),
+        (options) =>
+          this.#permissions.delete(permissionId, { fine_tuned_model_checkpoint: checkpoint }, options),
         (body) => decodeDeleted(body, permissionId),
+        signal,
       );
     } catch (error: unknown) {
       if (error instanceof TerminalError && error.status === 404) return;
@@ -172,11 +203,12 @@ export class SdkPermissionsApi implements PermissionsApi {
   #idempotent<T>(
     operation: Operation,
     checkpoint: string,
-    send: () => APIPromise<unknown>,
+    send: Send,
     decode: (body: unknown) => T,
+    signal: AbortSignal | undefined,
   ): Promise<T> {
     return retryIdempotent(
-      () => this.#exchange(operation, checkpoint, send, decode),
+      () => this.#exchange(operation, checkpoint, send, decode, signal),
       this.#retry,
       ({ attempt, delayMs, error }) =>
         this.#logger?.warn(
@@ -191,42 +223,84 @@ export class SdkPermissionsApi implements PermissionsApi {
           },
           'retrying OpenAI request',
         ),
+      signal,
     );
   }
 
-  /** One HTTP attempt: rate limit, send, observe, read and decode the body, classify failures. */
+  /**
+   * One HTTP attempt: rate limit, then send, read and decode the body under one deadline,
+   * observe, classify failures. A 429 or 503 that names a delay pauses every request.
+   */
   async #exchange<T>(
     operation: Operation,
     checkpoint: string,
-    send: () => APIPromise<unknown>,
+    send: Send,
     decode: (body: unknown) => T,
+    signal: AbortSignal | undefined,
   ): Promise<T> {
-    await this.#limiter.acquire();
+    let context: ErrorContext = { operation, checkpoint };
+    // A pause longer than a worker should wait in place goes back to the controller's queue,
+    // which waits it out per checkpoint while the workers do what needs no OpenAI.
+    const pauseLeft = this.#limiter.pauseLeft();
+    if (pauseLeft > (this.#retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs)) throw paused(context, pauseLeft);
+    try {
+      await this.#limiter.acquire(signal);
+    } catch (error: unknown) {
+      throw abandoned(context, signal?.reason ?? error);
+    }
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    const bounded = signal === undefined ? deadline : AbortSignal.any([deadline, signal]);
     const started = performance.now();
-    let response: Response;
+    let text: string;
     try {
       // The raw response, not the SDK's parsed page: its page classes fill in a missing `data`
       // or `has_more`, and a malformed success must be caught rather than read as empty.
-      response = await send().asResponse();
+      const response = await send({ signal: bounded }).asResponse();
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      context = { ...context, status: response.status, ...(requestId === undefined ? {} : { requestId }) };
+      text = await response.text();
     } catch (error: unknown) {
-      const code = error instanceof APIError && error.status !== undefined ? String(error.status) : 'error';
-      const failure = classifyError(error, { operation, checkpoint });
-      this.#observe(operation, checkpoint, code, started, failure.requestId);
+      const failure = this.#interrupted(context, deadline, signal) ?? classifyError(error, context);
+      this.#observe(operation, checkpoint, failureCode(error, deadline, signal), started, failure.requestId);
+      this.#pauseOn(failure);
       throw failure;
     }
-    const requestId = response.headers.get('x-request-id') ?? undefined;
-    this.#observe(operation, checkpoint, String(response.status), started, requestId);
-    const context: ErrorContext = {
-      operation,
-      checkpoint,
-      status: response.status,
-      ...(requestId === undefined ? {} : { requestId }),
-    };
+    this.#observe(operation, checkpoint, String(context.status), started, context.requestId);
     try {
-      return decode(JSON.parse(await response.text()));
+      return decode(JSON.parse(text));
     } catch (error: unknown) {
       throw classifyError(error, context);
     }
+  }
+
+  /** The failure when a deadline ended the exchange: the caller's first, else its own. */
+  #interrupted(
+    context: ErrorContext,
+    deadline: AbortSignal,
+    signal: AbortSignal | undefined,
+  ): OpenAIPermissionError | undefined {
+    if (signal?.aborted) return abandoned(context, signal.reason);
+    if (deadline.aborted) return timedOut(context, this.#timeoutMs);
+    return undefined;
+  }
+
+  /**
+   * OpenAI's rate limits are per organisation: once it says "not before", no checkpoint may
+   * send anything until then. A 503 with a delay speaks for the whole service too.
+   */
+  #pauseOn(failure: OpenAIPermissionError): void {
+    if (!(failure instanceof TransientError) || failure.retryAfterMs === undefined) return;
+    if (failure.status !== 429 && failure.status !== 503) return;
+    this.#limiter.pauseFor(failure.retryAfterMs);
+    this.#logger?.warn(
+      {
+        operation: failure.operation,
+        checkpoint: failure.checkpoint,
+        status: failure.status,
+        pauseMs: failure.retryAfterMs,
+      },
+      'OpenAI asked to wait: pausing every request',
+    );
   }
 
   #observe(
@@ -251,4 +325,11 @@ function projectRefusal(error: unknown): (TerminalError & { reason: GrantFailure
   if (!(error instanceof TerminalError)) return undefined;
   if (error.reason !== 'InvalidProject' && error.reason !== 'OwningProject') return undefined;
   return error as TerminalError & { reason: GrantFailure['reason'] };
+}
+
+/** The metric code of an exchange that did not end in a whole response. */
+function failureCode(error: unknown, deadline: AbortSignal, signal: AbortSignal | undefined): string {
+  if (signal?.aborted) return 'aborted';
+  if (deadline.aborted || error instanceof APIConnectionTimeoutError) return 'timeout';
+  return error instanceof APIError && error.status !== undefined ? String(error.status) : 'error';
 }

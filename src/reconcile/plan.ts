@@ -12,6 +12,12 @@ export interface CheckpointView {
   listed: readonly Permission[] | undefined;
   /** Whether projects that failed terminally before may be tried again in this pass. */
   retryFailed: boolean;
+  /**
+   * Some watched namespace has not been listed yet, so objects there that want projects on
+   * this checkpoint may be missing from `shares`. Authoritative then revokes only what objects
+   * recorded, not every foreign permission: one of those may be what an unseen object wants.
+   */
+  partial?: boolean;
 }
 
 /** How one object relates to the checkpoint being reconciled. */
@@ -32,7 +38,7 @@ export function roleOf(share: CheckpointShare, checkpoint: string): Role | undef
   return share.spec.checkpoint === checkpoint ? 'arriving' : undefined;
 }
 
-/** The sets DESIGN.md "Semantics" defines for one checkpoint, derived once per view. */
+/** The sets docs/design.md defines for one checkpoint ("The sets"), derived once per view. */
 export interface CheckpointSets {
   /** Union of spec.projectIds over live objects whose spec names the checkpoint. */
   desired: ReadonlySet<string>;
@@ -75,7 +81,7 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
       for (const f of share.status?.failures ?? []) failed.add(f.projectId);
   }
   const listed = new Set((view.listed ?? []).map((p) => p.projectId));
-  if (authoritative) for (const p of listed) managed.add(p);
+  if (authoritative && !view.partial) for (const p of listed) managed.add(p);
   return { desired, protected: protectedProjects, managed, listed, failed, authoritative };
 }
 

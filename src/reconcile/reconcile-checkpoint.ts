@@ -5,11 +5,11 @@ import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../ap
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { TerminalError } from '../openai/errors.js';
-import type { Permission, PermissionsApi } from '../openai/permissions.js';
+import type { GrantResult, Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
 import { hasFinalizer, homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
-import { settle } from './status.js';
+import { checkpointNotFoundMessage, grantFailureMessage, settle } from './status.js';
 
 /** Where a pass reads objects from and records what it wrote (the controller's cache). */
 export interface ShareSource {
@@ -25,11 +25,19 @@ export interface ReconcileDeps {
   events: EventRecorder;
   /** Drift-check period for objects that set no spec.interval. */
   defaultIntervalMs: number;
+  /**
+   * The shortest drift-check period, whatever spec.interval says: the CRD refuses less than 30s,
+   * but an object written before that rule, or a server without it, must not spend the
+   * organisation's request budget.
+   */
+  minIntervalMs: number;
   /** How long a project that failed terminally waits before it is tried again unprompted. */
   failedRecheckMs: number;
   now: () => Date;
   /** Throws when this replica may no longer write (leadership not certain); called before every write. */
   fence?: () => void;
+  /** True while some watched namespace has not been listed (see CheckpointView.partial). */
+  partialView?: () => boolean;
   /** Counts permissions as soon as OpenAI confirms them, even if the pass fails later. */
   onPermissionsChanged?: (granted: number, revoked: number) => void;
 }
@@ -71,9 +79,13 @@ export class CheckpointReconciler {
 
   constructor(private readonly deps: ReconcileDeps) {}
 
-  async reconcile(checkpoint: string): Promise<ReconcileOutcome> {
+  /**
+   * `signal` bounds the pass (its deadline, shutdown): every call to OpenAI and Kubernetes gets
+   * it, so an aborted pass stops at the call in flight and fails like any other transient error.
+   */
+  async reconcile(checkpoint: string, signal?: AbortSignal): Promise<ReconcileOutcome> {
     const calls: CallCounts = { list: 0, grant: 0, revoke: 0 };
-    const api = this.counted(calls);
+    const api = this.counted(calls, signal);
     let shares = this.deps.shares.sharesOn(checkpoint);
     const outcome: ReconcileOutcome = {
       checkpoint,
@@ -98,7 +110,7 @@ export class CheckpointReconciler {
       if (roleOf(share, checkpoint) !== 'deleting' || !hasFinalizer(share) || !releasableWithoutOpenAI(share))
         continue;
       fence();
-      const updated = await this.deps.writer.removeFinalizer(share);
+      const updated = await this.deps.writer.removeFinalizer(share, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
       else this.deps.shares.markGone(share);
@@ -109,7 +121,8 @@ export class CheckpointReconciler {
     const signature = shares.map((s) => `${keyOf(s)}@${s.metadata.generation ?? 0}`).join(',');
     const retryFailed = this.shouldRetryFailed(checkpoint, signature);
     let listed = await api.list(checkpoint);
-    const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed });
+    const partial = this.deps.partialView?.() ?? false;
+    const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed, partial });
     const replace = (updated: CheckpointShare) => {
       this.deps.shares.remember(updated);
       shares = shares.map((s) => (keyOf(s) === keyOf(updated) ? updated : s));
@@ -119,13 +132,15 @@ export class CheckpointReconciler {
     const work = plan(view());
     for (const share of work.addFinalizer) {
       fence();
-      replace(await this.deps.writer.addFinalizer(share));
+      replace(await this.deps.writer.addFinalizer(share, signal));
     }
     for (const [key, managedProjects] of work.record) {
       const share = shares.find((s) => keyOf(s) === key);
       if (!share) continue;
       fence();
-      replace(await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }));
+      replace(
+        await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }, signal),
+      );
     }
 
     const sets = deriveSets(view());
@@ -151,7 +166,7 @@ export class CheckpointReconciler {
     // A revoke is only done once a list no longer shows it.
     if (work.revoke.length > 0) listed = await api.list(checkpoint);
 
-    await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures);
+    await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures, signal);
     outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
 
     const now = this.deps.now();
@@ -160,12 +175,13 @@ export class CheckpointReconciler {
       const status = settlement.statuses.get(keyOf(share));
       if (status && !isDeepStrictEqual(normalize(share.status), normalize(status))) {
         fence();
-        replace(await this.deps.writer.writeStatus(share, status));
+        replace(await this.deps.writer.writeStatus(share, status, signal));
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
-          await this.deps.events.record(
+          await this.record(
             share,
             EventReason.CheckpointNotFound,
-            `Checkpoint ${checkpoint} was not found in OpenAI`,
+            checkpointNotFoundMessage(checkpoint),
+            signal,
           );
         }
         if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
@@ -174,16 +190,19 @@ export class CheckpointReconciler {
     for (const share of settlement.releaseFinalizer) {
       const current = shares.find((s) => keyOf(s) === keyOf(share)) ?? share;
       fence();
-      const updated = await this.deps.writer.removeFinalizer(current);
+      const updated = await this.deps.writer.removeFinalizer(current, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
       else this.deps.shares.markGone(current);
     }
     if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
     const interval = this.interval(shares, checkpoint);
-    const waiting = [...settlement.statuses.values()].some(
-      (status) => findCondition(status.conditions, ConditionType.Reconciling)?.status === 'True',
-    );
+    // Authoritative revocations held back for an unlisted namespace are done on the next look.
+    const waiting =
+      (partial && sets.authoritative) ||
+      [...settlement.statuses.values()].some(
+        (status) => findCondition(status.conditions, ConditionType.Reconciling)?.status === 'True',
+      );
     outcome.requeueAfterMs =
       listed === undefined
         ? Math.max(interval, this.deps.failedRecheckMs)
@@ -201,7 +220,10 @@ export class CheckpointReconciler {
     outcome: ReconcileOutcome,
     authoritative: boolean,
     grantFailures: ReadonlyMap<string, GrantFailure>,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
+    const record = (share: CheckpointShare, reason: EventReason, message: string) =>
+      this.record(share, reason, message, signal);
     const granted = new Set(outcome.granted);
     const revoked = new Set(outcome.revoked);
     for (const share of shares) {
@@ -209,11 +231,11 @@ export class CheckpointReconciler {
       if (!role) continue;
       const mine = projectsOf(share).filter((p) => granted.has(p));
       if (role === 'settled' && mine.length > 0) {
-        await this.deps.events.record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
+        await record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
       }
       const adopted = adopt.get(keyOf(share)) ?? [];
       if (adopted.length > 0) {
-        await this.deps.events.record(
+        await record(
           share,
           EventReason.Adopted,
           `Adopted existing permissions of ${joined(adopted)} on ${checkpoint}`,
@@ -224,23 +246,26 @@ export class CheckpointReconciler {
         (p) => owned.has(p) || (authoritative && role === 'settled' && share.spec.mode === 'Authoritative'),
       );
       if (gone.length > 0)
-        await this.deps.events.record(
-          share,
-          EventReason.Revoked,
-          `Revoked ${joined(gone.sort())} on ${checkpoint}`,
-        );
+        await record(share, EventReason.Revoked, `Revoked ${joined(gone.sort())} on ${checkpoint}`);
       const failedBefore = new Set((share.status?.failures ?? []).map((f) => `${f.projectId}|${f.reason}`));
       for (const project of projectsOf(share)) {
         const failure = grantFailures.get(project);
         if (role === 'settled' && failure && !failedBefore.has(`${project}|${failure.reason}`)) {
-          await this.deps.events.record(
-            share,
-            EventReason.GrantFailed,
-            `Cannot grant ${project} on ${checkpoint}: ${failure.reason}: ${failure.message ?? ''}`,
-          );
+          await record(share, EventReason.GrantFailed, grantFailureMessage(checkpoint, failure));
         }
       }
     }
+  }
+
+  /** Events are writes too: a replica that may have lost the lease records none. */
+  private async record(
+    share: CheckpointShare,
+    reason: EventReason,
+    message: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    this.deps.fence?.();
+    await this.deps.events.record(share, reason, message, signal);
   }
 
   private shouldRetryFailed(checkpoint: string, signature: string): boolean {
@@ -249,27 +274,25 @@ export class CheckpointReconciler {
     return this.deps.now().getTime() - last.at >= this.deps.failedRecheckMs;
   }
 
-  /** The drift-check period: the smallest spec.interval among the objects, else the default. */
+  /** The drift-check period: the smallest spec.interval among the objects, else the default; never under the floor. */
   private interval(shares: readonly CheckpointShare[], checkpoint: string): number {
     let interval = this.deps.defaultIntervalMs;
     for (const share of shares) {
       if (share.spec.checkpoint !== checkpoint || !share.spec.interval) continue;
       const ms = parseDuration(share.spec.interval);
-      if (ms !== undefined && ms > 0) interval = Math.min(interval, ms);
+      if (ms !== undefined) interval = Math.min(interval, ms);
     }
-    return interval;
+    return Math.max(interval, this.deps.minIntervalMs);
   }
 
   /** The permissions API with this pass's calls counted (for the outcome log line). */
-  private counted(
-    calls: CallCounts,
-  ): PermissionsApi & { list(checkpoint: string): Promise<Permission[] | undefined> } {
+  private counted(calls: CallCounts, signal: AbortSignal | undefined): CountedApi {
     const api = this.deps.permissions;
     return {
       async list(checkpoint: string) {
         calls.list += 1;
         try {
-          return await api.list(checkpoint);
+          return await api.list(checkpoint, signal);
         } catch (error: unknown) {
           // A checkpoint that is gone has nothing left to grant or revoke; the view says so.
           if (error instanceof TerminalError && error.reason === 'CheckpointNotFound') return undefined;
@@ -278,14 +301,21 @@ export class CheckpointReconciler {
       },
       grant(checkpoint, projectIds) {
         calls.grant += 1;
-        return api.grant(checkpoint, projectIds);
+        return api.grant(checkpoint, projectIds, signal);
       },
       revoke(checkpoint, permissionId) {
         calls.revoke += 1;
-        return api.revoke(checkpoint, permissionId);
+        return api.revoke(checkpoint, permissionId, signal);
       },
-    } as PermissionsApi & { list(checkpoint: string): Promise<Permission[] | undefined> };
+    };
   }
+}
+
+/** The permissions API of one pass: its signal is bound in, and a vanished checkpoint lists as undefined. */
+interface CountedApi {
+  list(checkpoint: string): Promise<Permission[] | undefined>;
+  grant(checkpoint: string, projectIds: readonly string[]): Promise<GrantResult>;
+  revoke(checkpoint: string, permissionId: string): Promise<void>;
 }
 
 /** Status as compared for "nothing changed": absent and empty lists are the same. */

@@ -1,5 +1,6 @@
 import { ConditionReason } from '../api/constants.js';
 import type { CheckpointShare, CheckpointShareStatus, Condition, Grant, GrantFailure } from '../api/types.js';
+import { CHECKPOINT_NOT_FOUND } from '../openai/explain.js';
 import type { Permission } from '../openai/permissions.js';
 import { type ConditionSet, mergeConditions } from './conditions.js';
 import {
@@ -32,10 +33,36 @@ export interface Settlement {
 export interface PassError {
   transient: boolean;
   reason: string;
+  /** What failed, why, and what to do: the condition of an object the pass works for. */
   message: string;
+  /** The why and what-to-do clauses alone, for a message that says "what" differently. */
+  why: string;
+  fix: string;
 }
 
 const list = (projects: readonly string[]) => projects.join(', ');
+
+/** A project OpenAI refused: the GrantFailed event and, for each failure, the Stalled condition. */
+export function grantFailureMessage(checkpoint: string, failure: GrantFailure): string {
+  const explained = failure.message ?? `OpenAI refused it (${failure.reason})`;
+  return `Cannot grant ${failure.projectId} on ${checkpoint}: ${explained}`;
+}
+
+/** A checkpoint OpenAI does not know: the CheckpointNotFound condition and event. */
+export function checkpointNotFoundMessage(checkpoint: string): string {
+  return `Cannot share ${checkpoint}: ${CHECKPOINT_NOT_FOUND.why}; ${CHECKPOINT_NOT_FOUND.fix}`;
+}
+
+/**
+ * A deleting object's condition when a pass failed: its finalizer holds the deletion until its
+ * grants are revoked, so the message says the deletion waits, on what, and the way out.
+ */
+function deletionWaitingMessage(share: CheckpointShare, checkpoint: string, error: PassError): string {
+  const held = managedOf(share);
+  const grants = held.length > 0 ? list([...held].sort()) : 'its grants';
+  const orphan = error.transient ? '' : ', or set deletionPolicy: Orphan to leave the grants';
+  return `Deletion is waiting: cannot revoke ${grants} on ${checkpoint} because ${error.why}; ${error.fix}${orphan}`;
+}
 
 /** The oldest permission of each project: the one a status reports. Built once per pass. */
 function oldestByProject(listed: readonly Permission[]): Map<string, Permission> {
@@ -87,7 +114,7 @@ function settledConditions(
 ): ConditionSet {
   const converged = { status: 'False' as const, reason: ConditionReason.Converged, message: '' };
   if (view.listed === undefined) {
-    const message = `checkpoint ${view.checkpoint} was not found in OpenAI`;
+    const message = checkpointNotFoundMessage(view.checkpoint);
     const stalled = { status: 'True' as const, reason: ConditionReason.CheckpointNotFound, message };
     return { ready: { ...stalled, status: 'False' }, reconciling: { ...stalled, status: 'False' }, stalled };
   }
@@ -108,7 +135,8 @@ function settledConditions(
     };
   }
   if (failures.length > 0) {
-    const message = `cannot grant ${failures.map((f) => `${f.projectId} (${f.reason}: ${f.message ?? ''})`).join('; ')}; ${summary}`;
+    const refused = failures.map((f) => grantFailureMessage(view.checkpoint, f)).join('. ');
+    const message = `${refused}. ${grants.length} of ${projectsOf(share).length} projects granted.`;
     const reason = failures[0]?.reason ?? ConditionReason.InvalidProject;
     return {
       ready: { status: 'False', reason, message },
@@ -199,7 +227,7 @@ export function settle(outcome: PassOutcome): Settlement {
           ...share.status,
           conditions: progressing(
             share,
-            `deleting: waiting to revoke ${list(pending)} on ${view.checkpoint}`,
+            `Deletion is waiting: revoking or handing over ${list(pending)} on ${view.checkpoint}`,
             now,
           ),
         });
@@ -251,7 +279,9 @@ export function settleError(
   for (const share of view.shares) {
     const role = roleOf(share, view.checkpoint);
     if (!role || role === 'arriving') continue;
-    const spec = { status: 'True' as const, reason: error.reason, message: error.message };
+    const message =
+      role === 'deleting' ? deletionWaitingMessage(share, view.checkpoint, error) : error.message;
+    const spec = { status: 'True' as const, reason: error.reason, message };
     const conditions: ConditionSet = error.transient
       ? { ready: { ...spec, status: 'False' }, reconciling: spec, stalled: { ...spec, status: 'False' } }
       : { ready: { ...spec, status: 'False' }, reconciling: { ...spec, status: 'False' }, stalled: spec };

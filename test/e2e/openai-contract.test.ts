@@ -7,7 +7,6 @@ import {
   TerminalError,
   TransientError,
 } from '../../src/openai/errors.js';
-import { RateLimiter } from '../../src/openai/rate-limiter.js';
 import { SdkPermissionsApi, type SdkPermissionsApiOptions } from '../../src/openai/sdk-permissions.js';
 
 /**
@@ -31,6 +30,8 @@ let sequence = 0;
 let checkpoint: string;
 /** Delays the client asked the injected sleep for, instead of waiting. */
 let waits: number[];
+/** Pauses the client asked the shared limiter for. */
+let pauses: number[];
 let observed: Array<[Operation, string]>;
 
 function newCheckpoint(): string {
@@ -47,7 +48,11 @@ function client(
   return new SdkPermissionsApi({
     baseURL: target.baseURL,
     adminKey: target.adminKey,
-    rateLimiter: new RateLimiter({ requestsPerSecond: 10_000, burst: 10_000 }),
+    rateLimiter: {
+      acquire: async () => undefined,
+      pauseFor: (ms) => void pauses.push(ms),
+      pauseLeft: () => 0,
+    },
     timeoutMs: 5000,
     logger,
     retry: { attempts: 3, baseDelayMs: 1, sleep: async (ms) => void waits.push(ms) },
@@ -90,6 +95,7 @@ beforeEach(() => {
   standIn.clearRequests();
   checkpoint = newCheckpoint();
   waits = [];
+  pauses = [];
   observed = [];
 });
 
@@ -250,9 +256,8 @@ describe('grant', () => {
       {
         projectId: OWNER,
         reason: 'OwningProject',
-        message: expect.stringContaining(
-          `Cannot modify checkpoint permissions for the owning project: ${OWNER}`,
-        ),
+        message:
+          'it owns the checkpoint, and OpenAI does not let the owning project be modified; remove it from spec.projectIds',
       },
     ]);
   });
@@ -289,7 +294,8 @@ describe('grant', () => {
         {
           projectId: 'proj_unknown',
           reason: 'InvalidProject',
-          message: expect.stringContaining('proj_unknown'),
+          message:
+            'OpenAI does not accept it as a project of this organization (Project not found in organization: proj_unknown); check the id in spec.projectIds',
         },
       ]);
       // The message named the project, so the rest went out again as one batch.
@@ -309,7 +315,8 @@ describe('grant', () => {
         {
           projectId: 'not-a-project',
           reason: 'InvalidProject',
-          message: expect.stringContaining('not-a-project'),
+          message:
+            'OpenAI does not accept it as a project of this organization (Invalid project id format in project_ids.); check the id in spec.projectIds',
         },
       ]);
       const calls = strict.counts().grant;
@@ -342,6 +349,7 @@ describe('revoke', () => {
     standIn.faults.inject({ kind: 'rate-limit', operation: 'revoke', retryAfterSeconds: 2 });
     await client().revoke(checkpoint, permission.id);
     expect(waits).toEqual([2000]);
+    expect(pauses).toEqual([2000]);
     expect(standIn.store.permissions(checkpoint)).toEqual([]);
   });
 });
@@ -373,6 +381,7 @@ describe('errors, end to end', () => {
     expect(error).toMatchObject({ status: 429, retryAfterMs: 30_000, operation: 'grant' });
     expect(standIn.counts().grant).toBe(1);
     expect(waits).toEqual([]);
+    expect(pauses).toEqual([30_000]);
   });
 
   it.each([
@@ -417,7 +426,47 @@ describe('errors, end to end', () => {
     standIn.faults.inject({ kind: 'latency', operation: 'list', latencyMs: 400 });
     const error = await failure(client({ timeoutMs: 100, retry: { attempts: 1 } }).list(checkpoint));
     expect(error).toBeInstanceOf(TransientError);
-    expect(observed).toEqual([['list', 'error']]);
+    expect(observed).toEqual([['list', 'timeout']]);
+  });
+
+  it.each([
+    { reason: 'list', operation: 'list' as const },
+    { reason: 'create, which is not resent', operation: 'grant' as const },
+  ])('a body that trickles past the deadline times out, body included: $reason', async ({ operation }) => {
+    standIn.faults.inject({ kind: 'trickle', operation, byteIntervalMs: 60_000 });
+    const api = client({ timeoutMs: 300, retry: { attempts: 1 } });
+    const error = await failure(
+      operation === 'list' ? api.list(checkpoint) : api.grant(checkpoint, ['proj_a']),
+    );
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toMatch(/timed out after 0\.3s/);
+    // The headers said 200, but the answer is the timeout: no status is claimed for it.
+    expect(error).toMatchObject({ status: undefined, operation });
+    expect(error.requestId).toMatch(/^req_/);
+    expect(observed).toEqual([[operation, 'timeout']]);
+    expect(standIn.counts()[operation]).toBe(1);
+    // The client's going away ends the trickle on the stand-in too.
+    await standIn.idle();
+    expect(standIn.requests().filter((r) => r.fault === 'trickle')).toMatchObject([
+      { operation, status: 200 },
+    ]);
+  });
+
+  it('a caller that gives up ends the call at once, sends nothing more, and says why', async () => {
+    standIn.faults.inject({ kind: 'latency', operation: 'list', latencyMs: 60_000 });
+    const pass = new AbortController();
+    const call = failure(client().list(checkpoint, pass.signal));
+    await expect.poll(() => standIn.counts().list).toBe(1);
+    pass.abort(new Error('the pass ran past its deadline'));
+    const error = await call;
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toContain('request abandoned: the pass ran past its deadline');
+    expect(observed).toEqual([['list', 'aborted']]);
+    expect(waits).toEqual([]);
+    await expect(failure(client().grant(checkpoint, ['proj_a'], pass.signal))).resolves.toBeInstanceOf(
+      TransientError,
+    );
+    expect(standIn.counts().grant).toBe(0);
   });
 
   it('a 200 with a malformed body is BadResponse, not an empty list', async () => {
@@ -442,6 +491,7 @@ describe('retry-after', () => {
     const error = await failure(client().list(checkpoint));
     expect(error).toMatchObject({ status: 429, retryAfterMs: 3_600_000 });
     expect(waits).toEqual([]);
+    expect(pauses).toEqual([3_600_000]);
     expect(standIn.counts().list).toBe(1);
   });
 
@@ -449,6 +499,7 @@ describe('retry-after', () => {
     standIn.faults.inject({ kind: 'rate-limit', operation: 'list', retryAfterSeconds: 5 });
     await expect(client().list(checkpoint)).resolves.toEqual([]);
     expect(waits).toEqual([5000]);
+    expect(pauses).toEqual([5000]);
     expect(observed).toEqual([
       ['list', '429'],
       ['list', '200'],
@@ -475,6 +526,8 @@ describe('the shared rate limiter', () => {
         acquire: async () => {
           acquired += 1;
         },
+        pauseFor: () => undefined,
+        pauseLeft: () => 0,
       },
     });
     for (const p of projects(120)) standIn.store.addPermission(checkpoint, p);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Env } from '../support/harness.js';
 import { OperatorProcess } from '../support/operator-process.js';
@@ -55,6 +57,13 @@ describe('checkpoint-share CLI: configuration and help', () => {
       names: '--resync-intervall',
     },
     {
+      reason:
+        'a RENEW_DEADLINE no shorter than LEASE_DURATION (a standby could take over from a leader still writing)',
+      args: ['--renew-deadline=15s'],
+      env: {},
+      names: 'LEASE_DURATION (--lease-duration) (15s) must be longer than RENEW_DEADLINE',
+    },
+    {
       reason: 'a malformed flag value, which wins over a good variable',
       args: ['--max-concurrent-reconciles', 'many'],
       env: { MAX_CONCURRENT_RECONCILES: '2' },
@@ -81,6 +90,25 @@ describe('checkpoint-share CLI: configuration and help', () => {
     });
   }
 
+  // Kubeconfig problems are start-up configuration errors too; test/unit/kube-config.test.ts covers them in-process.
+  it.concurrent('run with HTTP_PORT already in use exits 2 with one stderr line naming it', async ({
+    expect,
+  }) => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const operator = new OperatorProcess(['run'], { ...workingSettings(env), HTTP_PORT: String(port) });
+      const { code } = await operator.exited;
+      expect(code).toBe(2);
+      expect(operator.stderr).toEqual([
+        `checkpoint-share run: HTTP_PORT (--http-port): port ${port} is already in use`,
+      ]);
+    } finally {
+      holder.close();
+    }
+  });
+
   it.concurrent('run with an admin key pasted into OPENAI_BASE_URL exits 2 without echoing the key', async ({
     expect,
   }) => {
@@ -93,15 +121,19 @@ describe('checkpoint-share CLI: configuration and help', () => {
     expect(operator.stderr.join('\n')).not.toContain('PastedIntoTheWrongSetting');
   });
 
-  // The run usage names every setting of DESIGN.md with the flag that mirrors it.
+  // The run usage names every setting of docs/design.md with the flag that mirrors it.
   const runSettings = [
     ['--openai-admin-key', 'OPENAI_ADMIN_KEY'],
     ['--openai-base-url', 'OPENAI_BASE_URL'],
     ['--watch-namespaces', 'WATCH_NAMESPACES'],
     ['--max-concurrent-reconciles', 'MAX_CONCURRENT_RECONCILES'],
     ['--resync-interval', 'RESYNC_INTERVAL'],
+    ['--min-resync-interval', 'MIN_RESYNC_INTERVAL'],
     ['--openai-max-rps', 'OPENAI_MAX_RPS'],
     ['--leader-election', 'LEADER_ELECTION'],
+    ['--lease-duration', 'LEASE_DURATION'],
+    ['--renew-deadline', 'RENEW_DEADLINE'],
+    ['--retry-period', 'RETRY_PERIOD'],
     ['--pod-namespace', 'POD_NAMESPACE'],
     ['--http-port', 'HTTP_PORT'],
     ['--log-level', 'LOG_LEVEL'],

@@ -15,7 +15,7 @@ const CONTROLLER = { controller: 'checkpointshare' };
 const QUEUE = { name: 'checkpointshare' };
 
 /**
- * The families DESIGN.md promises, with their type and the labels every sample carries; like
+ * The families docs/design.md promises, with their type and the labels every sample carries; like
  * controller-runtime's, the controller and work-queue series exist (at 0) from startup, so a
  * dashboard or alert sees 0 rather than no data.
  */

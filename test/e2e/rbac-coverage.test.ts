@@ -31,7 +31,12 @@ afterEach(async () => {
 describe('RBAC in deploy/ against the calls the operator makes', () => {
   it('every recorded call has a rule and every rule has a call (or a stated reason)', async () => {
     env = await Env.start();
-    env.startOperator({ LEADER_ELECTION: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, RESYNC_INTERVAL: '1s' });
+    env.startOperator({
+      LEADER_ELECTION: 'true',
+      POD_NAMESPACE: OPERATOR_NAMESPACE,
+      RESYNC_INTERVAL: '1s',
+      MIN_RESYNC_INTERVAL: '1s',
+    });
     const share = (): CheckpointShare | undefined =>
       env.kube.store.get('checkpointshares', NS, 'weather') as CheckpointShare | undefined;
     const ready = () => share()?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');

@@ -63,6 +63,7 @@ describe('reconciler, end to end: errors', () => {
     const wrong = env.startOperator({
       OPENAI_ADMIN_KEY: 'sk-admin-not-the-right-key-000000',
       RESYNC_INTERVAL: '1s',
+      MIN_RESYNC_INTERVAL: '1s',
     });
     await env.create('weather', { projectIds: ['proj_a'] });
     const stalled = await env.waitForCondition('weather', 'Stalled', 'True', 'Unauthorized');
@@ -103,6 +104,11 @@ describe('reconciler, end to end: errors', () => {
     await env.waitForGone('orphan');
     const blocked = await env.waitForCondition('revoke', 'Stalled', 'True', 'Unauthorized');
     expect(blocked.metadata.deletionTimestamp).toBeDefined();
+    const waiting = `Deletion is waiting: cannot revoke proj_b on ${CKPT} because OpenAI refused the admin key (401); put a valid admin key in the operator's Secret and restart the operator, or set deletionPolicy: Orphan to leave the grants`;
+    expect(condition(blocked, 'Stalled')?.message).toBe(waiting);
+    await waitFor('an Unauthorized warning event that says the deletion waits', async () =>
+      (await env.events('revoke')).find((e) => e.reason === 'Unauthorized' && e.message === waiting),
+    );
     expect(env.granted()).toEqual(['proj_a', 'proj_b']);
   });
 
@@ -131,11 +137,24 @@ describe('reconciler, end to end: errors', () => {
     expect(stalled.status?.grantedCount).toBe(4);
     expect(stalled.status?.desiredCount).toBe(5);
     expect(stalled.status?.failures).toEqual([
-      { projectId: OWNER, reason: 'OwningProject', message: expect.stringContaining('owning project') },
+      {
+        projectId: OWNER,
+        reason: 'OwningProject',
+        message:
+          'it owns the checkpoint, and OpenAI does not let the owning project be modified; remove it from spec.projectIds',
+      },
     ]);
+    expect(condition(stalled, 'Stalled')?.message).toBe(
+      `Cannot grant ${OWNER} on ${CKPT}: it owns the checkpoint, and OpenAI does not let the owning project be modified; remove it from spec.projectIds. 4 of 5 projects granted.`,
+    );
     expect(stalled.status?.managedProjects).toEqual(['proj_a', 'proj_b', 'proj_c', 'proj_d']);
     await waitFor('a GrantFailed warning event', async () =>
-      (await env.events('weather')).find((e) => e.reason === 'GrantFailed' && e.message.includes(OWNER)),
+      (await env.events('weather')).find(
+        (e) =>
+          e.reason === 'GrantFailed' &&
+          e.message ===
+            `Cannot grant ${OWNER} on ${CKPT}: it owns the checkpoint, and OpenAI does not let the owning project be modified; remove it from spec.projectIds`,
+      ),
     );
     expect(env.openai.store.permissions(CKPT)).toHaveLength(4);
   });

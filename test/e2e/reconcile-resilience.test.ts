@@ -2,6 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CKPT, CKPT2, Env } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
+/**
+ * The restarted operator must wait for the killed one's Lease to expire: short timings keep that
+ * to seconds while leader election stays on, as in production.
+ */
+const SHORT_LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '500ms' };
+
 let env: Env;
 afterEach(async () => {
   await env.close();
@@ -12,7 +18,7 @@ describe('reconciler, end to end: crashes and lost watches', () => {
     env = await Env.start();
     // The create is held for 3 s and carried out even though its client dies meanwhile.
     env.openai.faults.inject({ kind: 'latency', latencyMs: 3000, operation: 'grant' });
-    const first = env.startOperator();
+    const first = env.startOperator(SHORT_LEASE);
     await env.create('weather', { projectIds: ['proj_a', 'proj_b', 'proj_c'] });
     await waitFor('the create call to arrive', () => env.openai.faults.pending().length === 0);
     first.signal('SIGKILL');
@@ -24,7 +30,7 @@ describe('reconciler, end to end: crashes and lost watches', () => {
     await env.openai.idle();
     expect(env.granted()).toEqual(['proj_a', 'proj_b', 'proj_c']);
 
-    env.startOperator();
+    env.startOperator(SHORT_LEASE);
     const ready = await env.waitForReady('weather');
     expect(env.granted()).toEqual(['proj_a', 'proj_b', 'proj_c']);
     expect(env.openai.counts().grant).toBe(1);
@@ -34,7 +40,7 @@ describe('reconciler, end to end: crashes and lost watches', () => {
 
   it('13b. killed while revoking: the record stays until the revoke is confirmed, and the restart finishes the job', async () => {
     env = await Env.start();
-    const first = env.startOperator();
+    const first = env.startOperator(SHORT_LEASE);
     await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
     await env.waitForReady('weather');
     env.openai.faults.inject({ kind: 'latency', latencyMs: 3000, operation: 'revoke' });
@@ -44,7 +50,7 @@ describe('reconciler, end to end: crashes and lost watches', () => {
     await first.exited;
     expect((await env.get('weather'))?.status?.managedProjects).toContain('proj_b');
 
-    env.startOperator();
+    env.startOperator(SHORT_LEASE);
     await waitFor('the record of proj_b to go', async () => {
       const share = await env.get('weather');
       return (

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
   KubernetesObject,
@@ -15,7 +16,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 export const OPERATOR_NAMESPACE = 'checkpoint-share-system';
 
-/** The settings table of DESIGN.md ("Process and configuration"), in its order. */
+/** The settings of docs/design.md ("Process and settings"), in its order. */
 export const DESIGN_SETTINGS = [
   'OPENAI_ADMIN_KEY',
   'OPENAI_BASE_URL',
@@ -23,13 +24,18 @@ export const DESIGN_SETTINGS = [
   'MAX_CONCURRENT_RECONCILES',
   'RESYNC_INTERVAL',
   'OPENAI_MAX_RPS',
+  'OPENAI_REQUEST_TIMEOUT',
   'LEADER_ELECTION',
   'POD_NAMESPACE',
   'HTTP_PORT',
   'LOG_LEVEL',
+  'MIN_RESYNC_INTERVAL',
+  'LEASE_DURATION',
+  'RENEW_DEADLINE',
+  'RETRY_PERIOD',
 ] as const;
 
-/** The HTTP endpoints DESIGN.md promises on HTTP_PORT. */
+/** The HTTP endpoints docs/design.md promises on HTTP_PORT. */
 export const DESIGN_ENDPOINTS = { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
 export const DESIGN_HTTP_PORT = 8080;
 
@@ -74,6 +80,25 @@ export function renderKustomization(dir: string = DEPLOY_DIR): KubernetesObject[
       return doc.toJS() as unknown;
     })
     .filter((doc): doc is KubernetesObject => typeof doc === 'object' && doc !== null);
+}
+
+/**
+ * Renders an overlay of deploy/ the way a user writes one: `kustomization` is the overlay's
+ * kustomization.yaml with `DEPLOY_BASE` where its path to deploy/ goes (kustomize accepts only a
+ * relative one), `files` the other files it lists, by name.
+ */
+export function renderOverlay(kustomization: string, files: Record<string, string> = {}): KubernetesObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'cps-overlay-'));
+  try {
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      kustomization.replaceAll('DEPLOY_BASE', relative(dir, DEPLOY_DIR)),
+    );
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return renderKustomization(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function parseYamlFile(path: string): unknown {

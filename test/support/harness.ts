@@ -71,7 +71,7 @@ export class Env {
       ? undefined
       : await startKubeStandIn({
           port: 0,
-          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
           token: randomBytes(16).toString('hex'),
         });
     const kubeconfig = cluster ?? join(dir, 'kubeconfig');
@@ -84,13 +84,17 @@ export class Env {
     return new Env(kube, openai, kubeconfig, config.makeApiClient(CustomObjectsApi), core, namespace, dir);
   }
 
-  /** Starts `checkpoint-share run` against the stand-ins; settings can be overridden. */
+  /**
+   * Starts `checkpoint-share run` against the stand-ins with production's leader election (on,
+   * Lease in this test's namespace); settings can be overridden (LEADER_ELECTION=false for a
+   * single unelected process).
+   */
   startOperator(env: Record<string, string> = {}): OperatorProcess {
     const operator = new OperatorProcess(['run'], {
       KUBECONFIG: this.kubeconfig,
       OPENAI_BASE_URL: this.openai.baseURL,
       OPENAI_ADMIN_KEY: this.openai.adminKey,
-      LEADER_ELECTION: 'false',
+      POD_NAMESPACE: this.namespace,
       HTTP_PORT: '0',
       RESYNC_INTERVAL: '1m',
       OPENAI_MAX_RPS: '50',

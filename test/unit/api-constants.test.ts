@@ -1,3 +1,4 @@
+import { isCelError, run } from '@bufbuild/cel';
 import { loadCrd, storageVersion } from '@checkpoint-share/sandbox/crd';
 import type { StructuralSchema } from '@checkpoint-share/sandbox/structural-schema';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
   SINGULAR,
   VERSION,
 } from '../../src/api/constants.js';
+import { parseDuration } from '../../src/api/duration.js';
 
 const crd = loadCrd();
 const version = storageVersion(crd);
@@ -49,6 +51,11 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
     { reason: 'plural', actual: crd.spec.names.plural, expected: PLURAL },
     { reason: 'singular', actual: crd.spec.names.singular, expected: SINGULAR },
     { reason: 'short name', actual: crd.spec.names.shortNames, expected: [SHORT_NAME] },
+    {
+      reason: 'no category, so `kubectl delete all --all` cannot delete shares (and revoke grants)',
+      actual: crd.spec.names.categories ?? [],
+      expected: [],
+    },
     { reason: 'CRD name', actual: crd.metadata.name, expected: CRD_NAME },
     { reason: 'storage version', actual: version.name, expected: VERSION },
     { reason: 'apiVersion', actual: `${crd.spec.group}/${version.name}`, expected: API_VERSION },
@@ -89,7 +96,7 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('declares every status field DESIGN.md names', () => {
+  it('declares every status field the README documents', () => {
     expect(Object.keys(status.properties ?? {}).sort()).toEqual(
       [
         'checkpoint',
@@ -137,5 +144,39 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
   ])('the checkpoint pattern accepts $reason: $ok', ({ checkpoint, ok }) => {
     const pattern = new RegExp(field(spec, 'checkpoint').pattern ?? '');
     expect(pattern.test(checkpoint)).toBe(ok);
+  });
+});
+
+describe('spec.interval: the CRD and the operator agree on what a duration is', () => {
+  const interval = field(spec, 'interval');
+  const pattern = new RegExp(interval.pattern ?? '');
+  /** What a real API server accepts before the floor: the pattern, and CEL's (cel-go's) duration(). */
+  const crdAccepts = (text: string) =>
+    pattern.test(text) && !isCelError(run('duration(self)', { self: text }));
+
+  it.each([
+    { reason: 'seconds', text: '30s', ms: 30_000 },
+    { reason: 'hours and minutes', text: '1h30m', ms: 5_400_000 },
+    { reason: 'a fraction', text: '1.5h', ms: 5_400_000 },
+    { reason: 'milliseconds', text: '300ms', ms: 300 },
+    { reason: 'zero with a unit (the floor refuses it, not the syntax)', text: '0s', ms: 0 },
+    { reason: "Go's largest whole hour", text: '2562047h', ms: 2_562_047 * 3_600_000 },
+    { reason: 'past the range of a Go duration', text: '2562048h', ms: undefined },
+    { reason: 'a bare number (Go takes "0", the CRD pattern does not)', text: '0', ms: undefined },
+    { reason: 'no unit', text: '10', ms: undefined },
+    { reason: 'days are not a Go unit', text: '1d', ms: undefined },
+    { reason: 'microseconds: Go takes them, the CRD pattern does not', text: '1us', ms: undefined },
+    { reason: 'a sign', text: '-30s', ms: undefined },
+    { reason: 'a leading dot', text: '.5m', ms: undefined },
+  ])('$text: $reason', ({ text, ms }) => {
+    expect(parseDuration(text)).toBe(ms);
+    expect(crdAccepts(text)).toBe(ms !== undefined);
+  });
+
+  it('states its floor in a CEL rule, with a message, and in the description kubectl explain shows', () => {
+    expect(interval['x-kubernetes-validations']).toEqual([
+      { rule: "duration(self) >= duration('30s')", message: expect.stringMatching(/^must be at least 30s/) },
+    ]);
+    expect(interval.description).toContain('at least 30s');
   });
 });

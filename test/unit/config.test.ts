@@ -9,18 +9,50 @@ function load(env: Record<string, string>, argv: string[] = [], inCluster = fals
 }
 
 describe('loadConfig', () => {
-  it('applies the defaults DESIGN.md names', () => {
+  it('applies the defaults the README names', () => {
     expect(load({})).toMatchObject({
       openaiBaseUrl: 'https://api.openai.com/v1',
       watchNamespaces: [],
       maxConcurrentReconciles: 4,
       resyncIntervalMs: 600_000,
+      minResyncIntervalMs: 30_000,
       openaiMaxRps: 5,
-      leaderElection: false,
+      leaderElection: true,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      openaiRequestTimeoutMs: 30_000,
       httpPort: 8080,
       logLevel: 'info',
     });
-    expect(load({}, [], true).leaderElection).toBe(true);
+  });
+
+  it.each([
+    { reason: 'outside a cluster, as in a cluster', env: {}, argv: [], inCluster: false, want: true },
+    { reason: 'in a cluster', env: {}, argv: [], inCluster: true, want: true },
+    {
+      reason: 'turned off by flag',
+      env: {},
+      argv: ['--leader-election=false'],
+      inCluster: false,
+      want: false,
+    },
+    {
+      reason: 'turned off by variable',
+      env: { LEADER_ELECTION: 'false' },
+      argv: [],
+      inCluster: true,
+      want: false,
+    },
+    {
+      reason: 'the flag wins over the variable',
+      env: { LEADER_ELECTION: 'false' },
+      argv: ['--leader-election', 'true'],
+      inCluster: false,
+      want: true,
+    },
+  ])('leader election is on by default: $reason', ({ env, argv, inCluster, want }) => {
+    expect(load(env, argv, inCluster).leaderElection).toBe(want);
   });
 
   it('reads every setting from the environment, and flags win', () => {
@@ -30,21 +62,31 @@ describe('loadConfig', () => {
         WATCH_NAMESPACES: 'ml, risk',
         MAX_CONCURRENT_RECONCILES: '8',
         RESYNC_INTERVAL: '1m30s',
+        MIN_RESYNC_INTERVAL: '1m',
         OPENAI_MAX_RPS: '2.5',
-        LEADER_ELECTION: 'true',
+        LEADER_ELECTION: 'false',
+        LEASE_DURATION: '4s',
+        RENEW_DEADLINE: '3s',
+        RETRY_PERIOD: '500ms',
+        OPENAI_REQUEST_TIMEOUT: '2s',
         POD_NAMESPACE: 'ops',
         HTTP_PORT: '9090',
         LOG_LEVEL: 'debug',
       },
-      ['--http-port', '7070'],
+      ['--http-port', '7070', '--retry-period=1s'],
     );
     expect(config).toMatchObject({
       openaiBaseUrl: 'http://127.0.0.1:9/v1',
       watchNamespaces: ['ml', 'risk'],
       maxConcurrentReconciles: 8,
       resyncIntervalMs: 90_000,
+      minResyncIntervalMs: 60_000,
       openaiMaxRps: 2.5,
-      leaderElection: true,
+      leaderElection: false,
+      leaseDurationMs: 4_000,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 1_000,
+      openaiRequestTimeoutMs: 2000,
       podNamespace: 'ops',
       httpPort: 7070,
       logLevel: 'debug',
@@ -60,6 +102,26 @@ describe('loadConfig', () => {
       argv: [],
       names: 'RESYNC_INTERVAL',
     },
+    {
+      reason: 'a default drift interval under the default floor',
+      env: { RESYNC_INTERVAL: '10s' },
+      argv: [],
+      names:
+        'RESYNC_INTERVAL (--resync-interval) must be at least MIN_RESYNC_INTERVAL (--min-resync-interval) (30s), got 10s',
+    },
+    {
+      reason: 'a default drift interval under a raised floor',
+      env: { RESYNC_INTERVAL: '5m', MIN_RESYNC_INTERVAL: '10m' },
+      argv: [],
+      names: 'MIN_RESYNC_INTERVAL',
+    },
+    {
+      reason: 'malformed floor',
+      env: { MIN_RESYNC_INTERVAL: 'soon' },
+      argv: [],
+      names: 'MIN_RESYNC_INTERVAL',
+    },
+    { reason: 'zero floor', env: {}, argv: ['--min-resync-interval', '0s'], names: '--min-resync-interval' },
     { reason: 'malformed URL', env: { OPENAI_BASE_URL: 'not a url' }, argv: [], names: 'OPENAI_BASE_URL' },
     {
       reason: 'zero workers',
@@ -68,13 +130,91 @@ describe('loadConfig', () => {
       names: 'MAX_CONCURRENT_RECONCILES',
     },
     { reason: 'negative rate', env: { OPENAI_MAX_RPS: '-1' }, argv: [], names: 'OPENAI_MAX_RPS' },
+    {
+      reason: 'a request timeout without a unit',
+      env: { OPENAI_REQUEST_TIMEOUT: '30' },
+      argv: [],
+      names: 'OPENAI_REQUEST_TIMEOUT',
+    },
     { reason: 'bad boolean', env: { LEADER_ELECTION: 'yes' }, argv: [], names: 'LEADER_ELECTION' },
+    { reason: 'malformed lease duration', env: { LEASE_DURATION: '15' }, argv: [], names: 'LEASE_DURATION' },
+    {
+      reason: 'sub-second lease',
+      env: { LEASE_DURATION: '900ms', RENEW_DEADLINE: '800ms', RETRY_PERIOD: '100ms' },
+      argv: [],
+      names: 'LEASE_DURATION',
+    },
+    {
+      reason:
+        'renew deadline not shorter than the lease (a standby could take over while the leader still acts)',
+      env: { LEASE_DURATION: '10s' },
+      argv: [],
+      names:
+        'LEASE_DURATION (--lease-duration) (10s) must be longer than RENEW_DEADLINE (--renew-deadline) (10s)',
+    },
+    {
+      reason: 'retry period leaves no second try within the renew deadline',
+      env: {},
+      argv: ['--renew-deadline=2s'],
+      names: 'RENEW_DEADLINE (--renew-deadline) (2s) must be longer than 1.2 × RETRY_PERIOD',
+    },
+    { reason: 'malformed retry period', env: { RETRY_PERIOD: 'often' }, argv: [], names: 'RETRY_PERIOD' },
     { reason: 'bad namespace', env: { WATCH_NAMESPACES: 'ML' }, argv: [], names: 'WATCH_NAMESPACES' },
     { reason: 'unknown log level', env: { LOG_LEVEL: 'loud' }, argv: [], names: 'LOG_LEVEL' },
     { reason: 'unknown flag', env: {}, argv: ['--colour', 'blue'], names: '--colour' },
   ])('rejects $reason with a message naming it', ({ env, argv, names }) => {
     expect(() => load(env, argv)).toThrow(ConfigError);
     expect(() => load(env, argv)).toThrow(names);
+  });
+
+  it('lets a test lower the floor to drift-check every second', () => {
+    expect(load({ RESYNC_INTERVAL: '1s', MIN_RESYNC_INTERVAL: '1s' })).toMatchObject({
+      resyncIntervalMs: 1000,
+      minResyncIntervalMs: 1000,
+    });
+  });
+
+  it.each([
+    { reason: 'the default', url: undefined, ok: 'https://api.openai.com/v1' },
+    {
+      reason: 'a gateway over TLS',
+      url: 'https://gateway.example.com/openai/v1/',
+      ok: 'https://gateway.example.com/openai/v1',
+    },
+    { reason: 'a local proxy by name', url: 'http://localhost:8080/v1', ok: 'http://localhost:8080/v1' },
+    { reason: 'anywhere in 127.0.0.0/8', url: 'http://127.10.0.3:9/v1', ok: 'http://127.10.0.3:9/v1' },
+    { reason: 'IPv6 loopback', url: 'http://[::1]:9/v1', ok: 'http://[::1]:9/v1' },
+    {
+      reason: 'plain HTTP to another host would carry the key in clear',
+      url: 'http://api.openai.com/v1',
+      ok: undefined,
+    },
+    { reason: 'plain HTTP to a private address', url: 'http://10.0.0.5/v1', ok: undefined },
+    {
+      reason: 'a host that only starts like loopback',
+      url: 'http://127.0.0.1.example.com/v1',
+      ok: undefined,
+    },
+    {
+      reason: 'a name that only starts like localhost',
+      url: 'http://localhost.example.com/v1',
+      ok: undefined,
+    },
+    { reason: 'another scheme', url: 'ftp://127.0.0.1/v1', ok: undefined },
+  ])('OPENAI_BASE_URL: $reason', ({ url, ok }) => {
+    const attempt = () => load(url === undefined ? {} : { OPENAI_BASE_URL: url });
+    if (ok) expect(attempt().openaiBaseUrl).toBe(ok);
+    else expect(attempt).toThrow(/^OPENAI_BASE_URL \(--openai-base-url\) must be an https:\/\/ URL/);
+  });
+
+  it.each([
+    { reason: 'user and password over TLS', url: 'https://me:hunter2secret@gateway.example.com/v1' },
+    { reason: 'a password alone, even to loopback', url: 'http://:hunter2secret@127.0.0.1:9/v1' },
+    { reason: 'an unparsable URL with a password', url: 'https://me:hunter2secret@ bad host/v1' },
+  ])('OPENAI_BASE_URL with credentials is refused without repeating them: $reason', ({ url }) => {
+    expect(() => load({ OPENAI_BASE_URL: url })).toThrow(ConfigError);
+    expect(() => load({ OPENAI_BASE_URL: url })).toThrow('OPENAI_BASE_URL');
+    expect(() => load({ OPENAI_BASE_URL: url })).not.toThrow('hunter2secret');
   });
 
   it('never puts the admin key in an error message', () => {

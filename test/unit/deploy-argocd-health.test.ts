@@ -218,7 +218,7 @@ describe('Argo CD health check for CheckpointShares', () => {
     expect(await health(object.build())).toEqual({ status, message });
   });
 
-  it('treats as terminal exactly the reasons that set Stalled in DESIGN.md, plus Forbidden', () => {
+  it('treats as terminal exactly the reasons that set Stalled in docs/design.md', () => {
     const table = /local terminal = \{([^}]*)\}/.exec(script)?.[1] ?? '';
     const reasons = [...table.matchAll(/(\w+) = true/g)].map((m) => m[1]);
     expect(reasons.sort()).toEqual(

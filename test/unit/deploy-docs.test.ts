@@ -9,13 +9,14 @@ import {
   only,
   readRepoFile,
   renderKustomization,
+  renderOverlay,
 } from '../support/deploy-manifests.js';
 
 const readme = readRepoFile('deploy/README.md');
 const objects = renderKustomization();
 const container = only<V1Deployment>(objects, 'Deployment').spec?.template.spec?.containers[0];
 
-/** DESIGN.md, "Observability". */
+/** docs/design.md, "Process and settings". */
 const DESIGN_METRICS = [
   'controller_runtime_reconcile_total',
   'controller_runtime_reconcile_errors_total',
@@ -53,7 +54,7 @@ function section(title: string): string {
 }
 
 describe('deploy/README.md', () => {
-  it('documents exactly the settings of DESIGN.md, with the values the Deployment sets', () => {
+  it('documents exactly the settings of docs/design.md, with the values the Deployment sets', () => {
     const rows = tableRows(section('Configuration'));
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
@@ -74,7 +75,7 @@ describe('deploy/README.md', () => {
     expect(tableRows(section('Troubleshooting')).get(reason)?.[1]?.length ?? 0).toBeGreaterThan(80);
   });
 
-  it('names every DESIGN.md metric, and its alerts use no other', () => {
+  it('names every docs/design.md metric, and its alerts use no other', () => {
     const metrics = section('Metrics and alerts');
     expect(DESIGN_METRICS.filter((name) => !metrics.includes(name))).toEqual([]);
     const used = [...metrics.matchAll(/\b(?:controller_runtime|workqueue|checkpointshare)_[a-z_]+/g)].map(
@@ -105,5 +106,100 @@ describe('deploy/README.md', () => {
     expect(blocks.length).toBeGreaterThan(3);
     const broken = blocks.filter((block) => parseAllDocuments(block).some((doc) => doc.errors.length > 0));
     expect(broken).toEqual([]);
+  });
+});
+
+/** A Markdown section of a document: from its heading to the next heading of the same level. */
+function sectionOf(markdown: string, heading: string): string {
+  const level = /^#+/.exec(heading)?.[0] ?? '##';
+  const start = markdown.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`no section "${heading}"`);
+  const end = markdown.indexOf(`\n${level} `, start + 1);
+  return markdown.slice(start, end < 0 ? undefined : end);
+}
+
+/** The shell commands of a section's ```sh blocks, continuation lines joined, comments dropped. */
+function commandsIn(text: string): string[] {
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => (m[1] ?? '').replace(/\\\n\s*/g, '').split('\n'))
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter((line) => line !== '');
+}
+
+const INSTALLS = [
+  { reason: 'the root README', doc: 'README.md', heading: '## Install in a cluster' },
+  { reason: 'deploy/README.md', doc: 'deploy/README.md', heading: '## Install' },
+];
+
+describe('the install commands, run as written on a fresh clone', () => {
+  it.each(INSTALLS)('$reason builds and pushes the image before anything is applied', ({ doc, heading }) => {
+    const commands = commandsIn(sectionOf(readRepoFile(doc), heading));
+    const at = (prefix: string) => commands.findIndex((c) => c.startsWith(prefix));
+    expect(at('docker build -t "$IMAGE:')).toBeGreaterThanOrEqual(0);
+    expect(at('docker push "$IMAGE:')).toBeGreaterThan(at('docker build'));
+    expect(at('kubectl apply -k')).toBeGreaterThan(at('docker push'));
+  });
+
+  it.each(INSTALLS)("$reason's overlay runs the image it built, with kubectl alone", ({ doc, heading }) => {
+    const text = sectionOf(readRepoFile(doc), heading);
+    const overlay = /cat > overlays\/mine\/kustomization\.yaml <<EOF\n([\s\S]*?)\nEOF\n/.exec(text)?.[1];
+    expect(overlay, 'an overlay written with a heredoc').toBeDefined();
+    const rendered = renderOverlay(
+      (overlay ?? '').replace('../../deploy', 'DEPLOY_BASE').replaceAll('$IMAGE', 'ghcr.io/acme/cso'),
+    );
+    const image = only<V1Deployment>(rendered, 'Deployment').spec?.template.spec?.containers[0]?.image;
+    expect(image).toBe('ghcr.io/acme/cso:0.1.0');
+    const commands = commandsIn(text);
+    expect(commands).toContain('kubectl apply -k overlays/mine');
+    expect(
+      commands.filter((c) => /^kustomize /.test(c)),
+      'the standalone kustomize is not required',
+    ).toEqual([]);
+  });
+
+  it.each(INSTALLS)(
+    '$reason creates the namespace from its manifest, so apply -k does not warn about last-applied',
+    ({ doc, heading }) => {
+      const commands = commandsIn(sectionOf(readRepoFile(doc), heading));
+      expect(commands.filter((c) => c.startsWith('kubectl create namespace'))).toEqual([]);
+      const namespace = commands.indexOf('kubectl apply -f deploy/namespace.yaml');
+      expect(namespace).toBeGreaterThanOrEqual(0);
+      expect(commands.findIndex((c) => c.includes('create secret generic'))).toBeGreaterThan(namespace);
+    },
+  );
+
+  it.each([
+    { reason: 'the root README', doc: 'README.md' },
+    { reason: 'deploy/README.md', doc: 'deploy/README.md' },
+  ])('$reason applies crds/ as a kustomization (-f would also send crds/kustomization.yaml)', ({ doc }) => {
+    expect(readRepoFile(doc)).not.toMatch(/kubectl apply -f crds/);
+  });
+
+  it('uninstalls in the order that revokes: the shares, then the operator, then the CRD', () => {
+    const commands = commandsIn(sectionOf(readme, '## Uninstall'));
+    const at = (prefix: string) => commands.findIndex((c) => c.startsWith(prefix));
+    const shares = at('kubectl delete checkpointshares --all');
+    const operator = at(`kubectl delete namespace ${OPERATOR_NAMESPACE}`);
+    const rbac = at('kubectl delete clusterrolebinding,clusterrole -l app.kubernetes.io/part-of=');
+    const crd = at('kubectl delete -k crds/');
+    expect(shares).toBeGreaterThanOrEqual(0);
+    expect(operator).toBeGreaterThan(shares);
+    expect(rbac).toBeGreaterThan(shares);
+    expect(crd).toBeGreaterThan(Math.max(operator, rbac));
+    // Deleting the base would take the CRD, and with it any share left, at the operator's step.
+    expect(commands.filter((c) => /delete -k (deploy|overlays)/.test(c))).toEqual([]);
+  });
+
+  it('the uninstall label selects exactly the cluster-wide RBAC the install creates', () => {
+    const commands = commandsIn(sectionOf(readme, '## Uninstall'));
+    const selector = commands
+      .find((c) => c.startsWith('kubectl delete clusterrolebinding,clusterrole -l '))
+      ?.split(' -l ')[1];
+    const [key, value] = (selector ?? '').split('=');
+    const selected = objects
+      .filter((o) => o.metadata?.labels?.[key ?? ''] === value)
+      .filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')
+      .map((o) => o.kind);
+    expect(selected.sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
   });
 });

@@ -29,7 +29,9 @@ import {
   only,
   packageJson,
   parseYamlFile,
+  readRepoFile,
   renderKustomization,
+  renderOverlay,
 } from '../support/deploy-manifests.js';
 
 const objects = renderKustomization();
@@ -48,7 +50,7 @@ const networkPolicy = only<V1NetworkPolicy>(objects, 'NetworkPolicy');
 const kustomization = parseYamlFile('deploy/kustomization.yaml') as {
   namespace: string;
   resources: string[];
-  images: { name: string; newName: string; newTag: string }[];
+  images: { name: string; newName?: string; newTag: string }[];
 };
 
 const CLUSTER_SCOPED = new Set([
@@ -186,10 +188,12 @@ describe('the Deployment', () => {
   it('runs the image the kustomization names, tagged with the package version', () => {
     const image = kustomization.images.find((i) => i.name === 'checkpoint-share-operator');
     expect(image?.newTag).toBe(packageJson().version);
-    expect(container.image).toBe(`${image?.newName}:${image?.newTag}`);
+    // The name stays the one overlays match; only the tag is set here.
+    expect(image?.newName).toBeUndefined();
+    expect(container.image).toBe(`checkpoint-share-operator:${image?.newTag}`);
   });
 
-  it('sets exactly the settings of DESIGN.md, and nothing that looks like a key', () => {
+  it('sets exactly the settings of docs/design.md, and nothing that looks like a key', () => {
     expect([...env.keys()]).toEqual([...DESIGN_SETTINGS]);
     expect((container.env ?? []).filter((e) => /sk-/.test(e.value ?? ''))).toEqual([]);
     expect(container.envFrom).toBeUndefined();
@@ -217,6 +221,7 @@ describe('the Deployment', () => {
       watchNamespaces: [],
       maxConcurrentReconciles: 4,
       resyncIntervalMs: 600_000,
+      minResyncIntervalMs: 30_000,
       openaiMaxRps: 5,
       leaderElection: true,
       podNamespace: OPERATOR_NAMESPACE,
@@ -249,6 +254,7 @@ describe('the Deployment', () => {
     { reason: 'OPENAI_MAX_RPS is the default', name: 'OPENAI_MAX_RPS', value: '5' },
     { reason: 'HTTP_PORT is the port the probes use', name: 'HTTP_PORT', value: String(DESIGN_HTTP_PORT) },
     { reason: 'LOG_LEVEL is the default', name: 'LOG_LEVEL', value: 'info' },
+    { reason: 'MIN_RESYNC_INTERVAL is the default', name: 'MIN_RESYNC_INTERVAL', value: '30s' },
   ])('$reason', ({ name, value }) => {
     expect(env.get(name)?.value).toBe(value);
   });
@@ -430,6 +436,47 @@ describe('metrics Service, disruption budget and network policy', () => {
     },
   ])('$reason', ({ actual, expected }) => {
     expect(actual).toEqual(expected);
+  });
+});
+
+describe('the NetworkPolicy egress', () => {
+  const egress = networkPolicy.spec?.egress ?? [];
+  const dns = egress.filter((rule) => portSet(rule.ports).includes('UDP/53'));
+
+  it('allows DNS only to the cluster DNS pods in kube-system, not to any address', () => {
+    expect(dns).toHaveLength(1);
+    expect(dns[0]?.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ]);
+    expect(portSet(dns[0]?.ports)).toEqual(['TCP/53', 'UDP/53']);
+  });
+
+  it.each([
+    { reason: 'the base reaches an API server on 6443', port: undefined, expected: ['TCP/6443'] },
+    { reason: 'the example patch moves it to minikube’s 8443', port: 8443, expected: ['TCP/8443'] },
+    { reason: 'the same patch, set to microk8s’ 16443', port: 16443, expected: ['TCP/16443'] },
+  ])('$reason, and leaves DNS and HTTPS as they are', ({ port, expected }) => {
+    const example = readRepoFile('deploy/examples/apiserver-port.patch.yaml');
+    const patch = port === undefined ? example : example.replace(/value: 8443/, `value: ${port}`);
+    const rendered =
+      port === undefined
+        ? objects
+        : renderOverlay(
+            [
+              'resources:',
+              '  - DEPLOY_BASE',
+              'patches:',
+              '  - path: apiserver-port.patch.yaml',
+              '    target: {kind: NetworkPolicy, name: checkpoint-share-operator}',
+            ].join('\n'),
+            { 'apiserver-port.patch.yaml': patch },
+          );
+    const rules = only<V1NetworkPolicy>(rendered, 'NetworkPolicy').spec?.egress ?? [];
+    expect(rules.map((rule) => portSet(rule.ports))).toEqual([['TCP/53', 'UDP/53'], ['TCP/443'], expected]);
+    expect(rules[0]?.to).toEqual(dns[0]?.to);
   });
 });
 

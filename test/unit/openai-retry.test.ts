@@ -81,4 +81,33 @@ describe('retryIdempotent', () => {
     await retryIdempotent(call, { attempts: 6, baseDelayMs: 1000, maxDelayMs: 3000, sleep, random: () => 1 });
     expect(waits).toEqual([1000, 2000, 3000, 3000, 3000]);
   });
+
+  it('stops retrying once the caller aborts, and rethrows what the call threw', async () => {
+    const caller = new AbortController();
+    const error = transient();
+    let calls = 0;
+    const call = async () => {
+      calls += 1;
+      caller.abort(new Error('pass deadline'));
+      throw error;
+    };
+    const { waits, sleep } = recordingSleep();
+    await expect(retryIdempotent(call, { attempts: 3, sleep }, undefined, caller.signal)).rejects.toBe(error);
+    expect(calls).toBe(1);
+    expect(waits).toEqual([]);
+  });
+
+  it('hands the caller’s signal to the wait between tries', async () => {
+    const caller = new AbortController();
+    const { call, calls } = failing(transient());
+    const given: Array<AbortSignal | undefined> = [];
+    await retryIdempotent(
+      call,
+      { sleep: async (_ms, signal) => void given.push(signal) },
+      undefined,
+      caller.signal,
+    );
+    expect(calls()).toBe(2);
+    expect(given).toEqual([caller.signal]);
+  });
 });

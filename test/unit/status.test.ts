@@ -196,7 +196,7 @@ describe('settleError', () => {
         listed: undefined,
         retryFailed: false,
       },
-      { transient, reason: 'Unauthorized', message: 'bad key' },
+      { transient, reason: 'Unauthorized', message: 'bad key', why: 'bad key', fix: 'fix it' },
       now,
     );
     const s = statuses.get('ml/a');

@@ -178,6 +178,27 @@ describe('kubectl against the stand-in', () => {
     expect(run.stderr).toContain('spec.projectIds[1]: Duplicate value: "proj_a"');
   });
 
+  it('refuses an interval under the 30s floor, naming spec.interval as the API server does', async () => {
+    const manifest = JSON.stringify({
+      apiVersion: 'checkpointshare.io/v1alpha1',
+      kind: 'CheckpointShare',
+      metadata: { name: 'hasty', namespace: 'ml-platform' },
+      spec: { checkpoint: 'ft-abc', interval: '1ms' },
+    });
+    const run = await kubectl(['apply', '-f', '-'], manifest);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('spec.interval: Invalid value: "string": must be at least 30s');
+  });
+
+  it('leaves CheckpointShares alone on kubectl delete all --all: deleting one revokes its grants', async () => {
+    const names = async () =>
+      lines((await kubectl(['get', 'cps', '-n', 'ml-platform', '-o', 'name'])).stdout);
+    const before = await names();
+    expect(before.length).toBeGreaterThan(0);
+    await kubectl(['delete', 'all', '--all', '-n', 'ml-platform']);
+    expect(await names()).toEqual(before);
+  });
+
   it('deletes what it applied', async () => {
     const deleted = await kubectl(['delete', '-f', EXAMPLES]);
     expect(deleted.code).toBe(0);

@@ -282,10 +282,14 @@ describe('event history', () => {
       const keep = informer.get('keep', 'informer-a') as StoredShare | undefined;
       expect(keep?.spec.suspend).toBe(true);
       expect(deleted).toEqual(['lose']);
-      const calls = k.standIn
-        .requests()
-        .filter((r) => r.resource === 'checkpointshares')
-        .map((r) => r.verb);
+      // The relist can fill the cache before the watch after it reaches the server: wait for it.
+      const calls = await waitFor('the watch that follows the relist', () => {
+        const verbs = k.standIn
+          .requests()
+          .filter((r) => r.resource === 'checkpointshares')
+          .map((r) => r.verb);
+        return verbs.length >= 3 ? verbs : undefined;
+      });
       expect(calls.slice(0, 3)).toEqual(['watch', 'list', 'watch']);
     } finally {
       await informer.stop();

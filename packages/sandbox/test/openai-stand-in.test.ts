@@ -228,6 +228,50 @@ describe('faults', () => {
     expect(standIn.store.permissions(CHECKPOINT).map((p) => p.projectId)).toEqual(['proj_a']);
   });
 
+  it('trickles a carried-out answer: status and headers at once, the body byte by byte after', async () => {
+    standIn.faults.inject({ kind: 'trickle', operation: 'grant', byteIntervalMs: 600_000 });
+    const client = new AbortController();
+    const response = await fetch(permissionsUrl(), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${standIn.adminKey}` },
+      body: '{"project_ids":["proj_a"]}',
+      signal: client.signal,
+    });
+    // Headers are here while the first byte of the body is still ten minutes away.
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(50);
+    expect(response.headers.get('x-request-id')).toMatch(/^req_/);
+    expect(standIn.store.permissions(CHECKPOINT).map((p) => p.projectId)).toEqual(['proj_a']);
+    client.abort();
+    // A client that goes away ends the trickle: nothing is left in flight.
+    await standIn.idle();
+    expect(standIn.requests()).toMatchObject([{ operation: 'grant', status: 200, fault: 'trickle' }]);
+  });
+
+  it('trickles the whole answer, as it would have been sent at once', async () => {
+    standIn.store.addPermission(CHECKPOINT, 'proj_a');
+    const whole = await call('GET', permissionsUrl());
+    standIn.faults.inject({ kind: 'trickle', operation: 'list', byteIntervalMs: 1 });
+    const trickled = await call('GET', permissionsUrl());
+    expect(trickled.status).toBe(200);
+    expect(trickled.body).toEqual(whole.body);
+    expect(standIn.requests().map((r) => r.fault)).toEqual([undefined, 'trickle']);
+  });
+
+  it('abandons a trickling answer when closed, without waiting for it', async () => {
+    const slow = await startOpenAIStandIn({
+      checkpoints: [{ id: CHECKPOINT, owner: OWNER }],
+      faults: [{ kind: 'trickle', byteIntervalMs: 600_000 }],
+    });
+    const response = await fetch(`${slow.baseURL}/fine_tuning/checkpoints/${CHECKPOINT}/permissions`, {
+      headers: { authorization: `Bearer ${slow.adminKey}` },
+    });
+    expect(response.status).toBe(200);
+    await slow.close();
+    await expect(response.text()).rejects.toThrow();
+    await slow.idle();
+  });
+
   it('abandons a held request when closed, without waiting for it', async () => {
     const held = await startOpenAIStandIn({
       checkpoints: [{ id: CHECKPOINT, owner: OWNER }],
@@ -271,6 +315,7 @@ describe('control endpoint', () => {
     { reason: 'an unknown field', body: { kind: 'reset', when: 'now' } },
     { reason: 'a zero count', body: { kind: 'reset', count: 0 } },
     { reason: 'a negative latency', body: { kind: 'latency', latencyMs: -5 } },
+    { reason: 'a byte interval that is not a number', body: { kind: 'trickle', byteIntervalMs: '5' } },
   ])('refuses a fault with $reason', async ({ body }) => {
     expect((await control('POST', '/faults', body)).status).toBe(400);
     expect(standIn.faults.pending()).toEqual([]);

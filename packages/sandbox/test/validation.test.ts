@@ -226,13 +226,54 @@ describe('invalid manifests are rejected with a message naming the field', () =>
     expect(hit?.message).toContain(says);
   });
 
+  it.each([
+    { reason: 'a millisecond would spend the request budget alone', interval: '1ms' },
+    { reason: 'just under the floor', interval: '29s' },
+    { reason: 'sub-second', interval: '500ms' },
+    { reason: 'a fraction of a minute under the floor', interval: '0.4m' },
+    { reason: 'zero', interval: '0s' },
+  ])('interval $interval is refused by the CRD rule: $reason', ({ interval }) => {
+    const { errors } = validateCheckpointShare(share({ checkpoint: CKPT, interval }));
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^spec\.interval: Invalid value: "string": must be at least 30s/),
+    ]);
+  });
+
+  it.each([
+    { reason: 'the floor itself', interval: '30s' },
+    { reason: 'a minute', interval: '1m' },
+    { reason: 'hours and minutes', interval: '1h30m' },
+    { reason: 'a fraction of an hour', interval: '1.5h' },
+    { reason: "Go's largest duration", interval: '2562047h' },
+  ])('interval $interval is accepted: $reason', ({ interval }) => {
+    expect(validateCheckpointShare(share({ checkpoint: CKPT, interval })).errors).toEqual([]);
+  });
+
+  it.each([
+    { reason: 'past the range of a Go duration', interval: '2562048h', says: 'duration out of range' },
+    { reason: 'no unit: the pattern and the rule both refuse it', interval: '10', says: 'should match' },
+  ])('interval $interval is refused: $reason', ({ interval, says }) => {
+    const { errors } = validateCheckpointShare(share({ checkpoint: CKPT, interval }));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e.field === 'spec.interval')).toBe(true);
+    expect(errors.map((e) => e.message).join('\n')).toContain(says);
+  });
+
+  it('skips the CEL rules, and says so, when another field has the wrong type, as the API server does', () => {
+    const { errors } = validateCheckpointShare(share({ checkpoint: CKPT, interval: '1ms', suspend: 'yes' }));
+    expect(errors.map((e) => e.message)).toEqual([
+      'spec.suspend: Invalid value: "string": spec.suspend in body must be of type boolean: "string"',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    ]);
+  });
+
   it('reports every problem of a manifest at once, in one readable line', () => {
     const { errors } = validateCheckpointShare(
-      share({ checkpoint: 'nope', projectIds: ['x'], mode: 'Sometimes' }),
+      share({ checkpoint: 'nope', projectIds: ['x'], interval: '1ms' }),
     );
-    expect(errors.map((e) => e.field)).toEqual(['spec.checkpoint', 'spec.projectIds[0]', 'spec.mode']);
+    expect(errors.map((e) => e.field)).toEqual(['spec.checkpoint', 'spec.projectIds[0]', 'spec.interval']);
     expect(formatErrors('CheckpointShare', 'a-share', errors)).toMatch(
-      /^CheckpointShare\.checkpointshare\.io "a-share" is invalid: \[spec\.checkpoint: .*, spec\.projectIds\[0\]: .*, spec\.mode: .*\]$/,
+      /^CheckpointShare\.checkpointshare\.io "a-share" is invalid: \[spec\.checkpoint: .*, spec\.projectIds\[0\]: .*, spec\.interval: .*\]$/,
     );
   });
 });

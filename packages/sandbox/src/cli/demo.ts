@@ -103,7 +103,9 @@ async function showOperator(
       KUBECONFIG: kubeconfig,
       OPENAI_BASE_URL: openai.baseURL,
       OPENAI_ADMIN_KEY: openai.adminKey,
+      // The demo shows drift put right within seconds; a real deployment keeps the 30s floor.
       RESYNC_INTERVAL: '3s',
+      MIN_RESYNC_INTERVAL: '3s',
       LEADER_ELECTION: 'false',
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',

@@ -1,10 +1,12 @@
 /**
  * A validator for Kubernetes structural schemas (the openAPIV3Schema of a CRD), doing what the
  * API server does on create and update: apply defaults, prune or report unknown fields, check
- * types, patterns, enums, bounds and list-type uniqueness, and report each problem with the
- * field path and the wording of k8s.io/apimachinery's field errors, so messages read the same
- * here, in the local stand-in and against a real cluster.
+ * types, patterns, enums, bounds, list-type uniqueness and the CEL rules of
+ * `x-kubernetes-validations`, and report each problem with the field path and the wording of
+ * k8s.io/apimachinery's field errors, so messages read the same here, in the local stand-in and
+ * against a real cluster.
  */
+import { checkRules, type ValidationRule } from './validation-rules.js';
 
 export interface StructuralSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -25,6 +27,7 @@ export interface StructuralSchema {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-validations'?: ValidationRule[];
 }
 
 export type FieldErrorType =
@@ -66,7 +69,14 @@ export function validateStructural(
 ): SchemaValidation {
   const errors: FieldError[] = [];
   const pruned: string[] = [];
-  const value = walk(schema, structuredClone(input), '', errors, pruned);
+  const ruleErrors: FieldError[] = [];
+  const value = walk(schema, structuredClone(input), '', { errors, pruned, ruleErrors });
+  // As the API server does: CEL rules count only when the object passed the checks they rely on.
+  if (errors.some((e) => BLOCKING_CEL.has(e.type))) {
+    if (hasRules(schema)) errors.push(RULES_NOT_CHECKED);
+  } else {
+    errors.push(...ruleErrors);
+  }
   if (unknownFields === 'Strict') {
     for (const field of pruned) {
       errors.push({
@@ -79,13 +89,47 @@ export function validateStructural(
   return { value, errors, unknownFields: pruned };
 }
 
-function walk(
-  schema: StructuralSchema,
-  value: unknown,
-  path: string,
-  errors: FieldError[],
-  pruned: string[],
-): unknown {
+/** What a walk finds; rule errors are held apart until the other checks are known. */
+interface Found {
+  errors: FieldError[];
+  pruned: string[];
+  ruleErrors: FieldError[];
+}
+
+/** field.ErrorTypes after which the API server skips CEL rules (apiextensions' hasBlockingErr). */
+const BLOCKING_CEL: ReadonlySet<FieldErrorType> = new Set([
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+]);
+
+const RULES_NOT_CHECKED: FieldError = {
+  field: '<nil>',
+  type: 'FieldValueInvalid',
+  message:
+    '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+};
+
+function hasRules(schema: StructuralSchema): boolean {
+  return (
+    (schema['x-kubernetes-validations']?.length ?? 0) > 0 ||
+    Object.values(schema.properties ?? {}).some(hasRules) ||
+    (schema.items !== undefined && hasRules(schema.items))
+  );
+}
+
+function walk(schema: StructuralSchema, value: unknown, path: string, found: Found): unknown {
+  const checked = checkValue(schema, value, path, found);
+  if (checked !== null && checked !== undefined && !typeProblem(schema, checked)) {
+    found.ruleErrors.push(...checkRules(schema, checked, path));
+  }
+  return checked;
+}
+
+function checkValue(schema: StructuralSchema, value: unknown, path: string, found: Found): unknown {
+  const { errors } = found;
   if (value === null || value === undefined) return value;
   const problem = typeProblem(schema, value);
   if (problem) {
@@ -102,8 +146,8 @@ function walk(
   }
   if (typeof value === 'string') checkString(schema, value, path, errors);
   if (typeof value === 'number') checkNumber(schema, value, path, errors);
-  if (Array.isArray(value)) return walkArray(schema, value, path, errors, pruned);
-  if (isRecord(value)) return walkObject(schema, value, path, errors, pruned);
+  if (Array.isArray(value)) return walkArray(schema, value, path, found);
+  if (isRecord(value)) return walkObject(schema, value, path, found);
   return value;
 }
 
@@ -111,9 +155,9 @@ function walkObject(
   schema: StructuralSchema,
   value: Record<string, unknown>,
   path: string,
-  errors: FieldError[],
-  pruned: string[],
+  found: Found,
 ): Record<string, unknown> {
+  const { errors, pruned } = found;
   if (OPAQUE_OBJECTS.has(path) || schema['x-kubernetes-preserve-unknown-fields']) return value;
   const properties = schema.properties ?? {};
   for (const [name, child] of Object.entries(properties)) {
@@ -135,18 +179,13 @@ function walkObject(
       delete value[name];
       continue;
     }
-    value[name] = walk(child, value[name], field, errors, pruned);
+    value[name] = walk(child, value[name], field, found);
   }
   return value;
 }
 
-function walkArray(
-  schema: StructuralSchema,
-  value: unknown[],
-  path: string,
-  errors: FieldError[],
-  pruned: string[],
-): unknown[] {
+function walkArray(schema: StructuralSchema, value: unknown[], path: string, found: Found): unknown[] {
+  const { errors } = found;
   if (schema.maxItems !== undefined && value.length > schema.maxItems) {
     errors.push({
       field: path,
@@ -162,7 +201,7 @@ function walkArray(
     });
   }
   const items = schema.items;
-  const out = items ? value.map((item, i) => walk(items, item, `${path}[${i}]`, errors, pruned)) : value;
+  const out = items ? value.map((item, i) => walk(items, item, `${path}[${i}]`, found)) : value;
   const listType = schema['x-kubernetes-list-type'];
   if (listType === 'set') checkSetUnique(out, path, errors);
   if (listType === 'map') checkMapKeysUnique(out, schema['x-kubernetes-list-map-keys'] ?? [], path, errors);
@@ -245,11 +284,14 @@ function typeProblem(schema: StructuralSchema, value: unknown): boolean {
 
 function invalidType(path: string, expected: string, value: unknown): FieldError {
   const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-  return invalid(
-    path,
-    actual,
-    `${path || 'body'} in body must be of type ${expected}: ${JSON.stringify(actual)}`,
-  );
+  return {
+    ...invalid(
+      path,
+      actual,
+      `${path || 'body'} in body must be of type ${expected}: ${JSON.stringify(actual)}`,
+    ),
+    type: 'FieldValueTypeInvalid',
+  };
 }
 
 function invalid(path: string, value: unknown, detail: string): FieldError {

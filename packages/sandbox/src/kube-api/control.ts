@@ -7,8 +7,9 @@
  *   GET    /_sandbox/requests   the request log;  DELETE clears it
  *   POST   /_sandbox/faults     {"dropWatches": true, "expireHistory": true, "latencyMs": 200,
  *                                "failNext": {"count": 2, "code": 429, "method": "PUT",
- *                                             "path": "checkpointshares", "retryAfterSeconds": 1}}
- *   DELETE /_sandbox/faults     no more latency or pending failures
+ *                                             "path": "checkpointshares", "retryAfterSeconds": 1},
+ *                                "forbidNamespaces": ["b"]}   (replaces the set; [] lifts it)
+ *   DELETE /_sandbox/faults     no more latency, pending failures or forbidden namespaces
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../crd/structural-schema.js';
@@ -58,6 +59,7 @@ export async function handleControl(
         oldestResumableVersion: String(deps.hub.oldestResumableVersion),
         pendingFailures: deps.faults.pendingFailures,
         latencyMs: deps.faults.latencyMs,
+        forbiddenNamespaces: [...deps.faults.forbiddenNamespaces],
       });
     case 'GET requests':
       return sendObject(res, 200, deps.log.all());
@@ -74,6 +76,13 @@ export async function handleControl(
       if (body.failNext !== undefined) deps.faults.failNext(failureRule(body.failNext));
       if (typeof body.latencyMs === 'number') deps.faults.latencyMs = body.latencyMs;
       if (body.expireHistory === true) deps.hub.expireHistory();
+      if (body.forbidNamespaces !== undefined) {
+        const names = body.forbidNamespaces;
+        if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+          throw badRequest('forbidNamespaces must be a list of namespace names');
+        }
+        deps.faults.forbiddenNamespaces = new Set(names);
+      }
       if (body.dropWatches === true) result.droppedWatches = deps.hub.dropAll();
       return sendObject(res, 200, result);
     }

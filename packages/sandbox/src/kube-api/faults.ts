@@ -1,9 +1,10 @@
 /**
  * Injected failures for the requests themselves: latency on every API call and a queue of rules
  * that fail the next matching requests with a 5xx or a 429 with Retry-After, so clients prove
- * their retry and backoff paths. Dropping watches and expiring history act on the watch hub.
+ * their retry and backoff paths, and namespaces the caller may not touch at all (403, as RBAC
+ * answers when no role binds there). Dropping watches and expiring history act on the watch hub.
  */
-import { internalError, KubeError, tooManyRequests } from './status.js';
+import { forbidden, internalError, KubeError, tooManyRequests } from './status.js';
 
 export type InjectedStatus = 429 | 500 | 503;
 
@@ -30,7 +31,20 @@ interface ActiveRule {
 
 export class FaultState {
   latencyMs = 0;
+  /** Namespaces in which every resource request is refused with 403 Forbidden. */
+  forbiddenNamespaces = new Set<string>();
   private rules: ActiveRule[] = [];
+
+  /** The 403 a resource request in a forbidden namespace gets, if it is in one. */
+  forbids(
+    verb: string,
+    resource: string,
+    group: string,
+    namespace: string | undefined,
+  ): KubeError | undefined {
+    if (namespace === undefined || !this.forbiddenNamespaces.has(namespace)) return undefined;
+    return forbidden(verb, resource, group, namespace);
+  }
 
   failNext(rule: FailureRule): void {
     if (!Number.isInteger(rule.count) || rule.count < 1) throw new Error('failNext needs a positive count');
@@ -72,5 +86,6 @@ export class FaultState {
   clear(): void {
     this.rules = [];
     this.latencyMs = 0;
+    this.forbiddenNamespaces.clear();
   }
 }

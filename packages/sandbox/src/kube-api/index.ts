@@ -64,7 +64,12 @@ export interface KubeFaults {
   failNext(rule: FailureRule): void;
   /** Delays every API request by this much (0 to stop). */
   setLatency(ms: number): void;
-  /** Clears pending failures and latency. */
+  /**
+   * Refuses every resource request in these namespaces with 403 Forbidden, as RBAC does for a
+   * user no role binds there; replaces the previous set ([] lifts it). Open watches stay open.
+   */
+  forbidNamespaces(namespaces: readonly string[]): void;
+  /** Clears pending failures, latency and forbidden namespaces. */
   clear(): void;
 }
 
@@ -233,6 +238,9 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
       failNext: (rule) => faults.failNext(rule),
       setLatency: (ms) => {
         faults.latencyMs = ms;
+      },
+      forbidNamespaces: (namespaces) => {
+        faults.forbiddenNamespaces = new Set(namespaces);
       },
       clear: () => faults.clear(),
     },

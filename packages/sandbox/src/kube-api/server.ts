@@ -74,6 +74,10 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (deps.faults.latencyMs > 0) await sleep(deps.faults.latencyMs);
   const injected = deps.faults.take(method, path);
   if (injected) throw injected;
+  if (info.isResourceRequest && info.resource !== undefined) {
+    const denied = deps.faults.forbids(info.verb, info.resource, info.apiGroup, info.namespace);
+    if (denied) throw denied;
+  }
 
   if (!info.isResourceRequest || info.resource === undefined) {
     if (HEALTH_PATHS.has(path)) {

@@ -167,6 +167,16 @@ export function unauthorized(): KubeError {
   return new KubeError(401, 'Unauthorized', 'Unauthorized');
 }
 
+/** What RBAC answers a user with no role for this verb and resource in the namespace. */
+export function forbidden(verb: string, resource: string, group: string, namespace: string): KubeError {
+  const qualifiedResource = group ? `${resource}.${group}` : resource;
+  return new KubeError(
+    403,
+    'Forbidden',
+    `${qualifiedResource} is forbidden: User "system:serviceaccount:stand-in:operator" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
+  );
+}
+
 export function tooManyRequests(retryAfterSeconds: number): KubeError {
   return new KubeError(
     429,

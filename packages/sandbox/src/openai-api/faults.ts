@@ -10,6 +10,9 @@ export const OPERATIONS: readonly Operation[] = ['list', 'grant', 'revoke'];
  * - `latency`: the request is held for `latencyMs`, then handled normally (it takes effect even
  *   if the client has given up, as a slow server's would).
  * - `malformed`: 200 with a truncated JSON body.
+ * - `trickle`: the request is carried out and its status and headers sent at once; the body then
+ *   follows one byte every `byteIntervalMs`, as from a stalled proxy. A client that times out
+ *   only on the headers waits for the whole body.
  */
 export const FAULT_KINDS = [
   'rate-limit',
@@ -18,6 +21,7 @@ export const FAULT_KINDS = [
   'reset',
   'latency',
   'malformed',
+  'trickle',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -33,6 +37,8 @@ export interface FaultSpec {
   retryAfterMs?: number;
   /** latency: how long the request is held, in ms; default 1000. */
   latencyMs?: number;
+  /** trickle: the pause before each byte of the body, in ms; default 1000. */
+  byteIntervalMs?: number;
   /**
    * server-error, bad-gateway, reset, malformed: carry the request out first and fail only the
    * answer, as when a create succeeded upstream but the response was lost.
@@ -56,13 +62,20 @@ export function parseFaultSpec(input: unknown): FaultSpec | string {
     'retryAfterSeconds',
     'retryAfterMs',
     'latencyMs',
+    'byteIntervalMs',
     'afterCommit',
   ]);
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length > 0) return `unknown fault fields: ${unknown.join(', ')}`;
   if (!FAULT_KINDS.includes(raw.kind as FaultKind)) return `kind must be one of ${FAULT_KINDS.join(', ')}`;
   const spec: FaultSpec = { kind: raw.kind as FaultKind };
-  for (const field of ['count', 'retryAfterSeconds', 'retryAfterMs', 'latencyMs'] as const) {
+  for (const field of [
+    'count',
+    'retryAfterSeconds',
+    'retryAfterMs',
+    'latencyMs',
+    'byteIntervalMs',
+  ] as const) {
     const value = raw[field];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {

@@ -59,6 +59,40 @@ export function writeRaw(
   res.end(text);
 }
 
+/**
+ * Sends the status and headers at once, then the body one byte every intervalMs. Stops, with the
+ * signal's reason, when the client goes away or the stand-in closes.
+ */
+export async function writeTrickle(
+  res: ServerResponse,
+  reply: Reply,
+  requestId: string,
+  intervalMs: number,
+  closing: AbortSignal,
+): Promise<void> {
+  const body = Buffer.from(JSON.stringify(reply.body));
+  res.writeHead(reply.status, {
+    'content-type': 'application/json',
+    'content-length': body.length,
+    'x-request-id': requestId,
+    ...reply.headers,
+  });
+  res.flushHeaders();
+  const gone = new AbortController();
+  const onClose = () => gone.abort(new Error('the client closed the connection'));
+  res.once('close', onClose);
+  try {
+    const signal = AbortSignal.any([closing, gone.signal]);
+    for (const byte of body) {
+      await delay(intervalMs, signal);
+      res.write(Buffer.of(byte));
+    }
+    res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The request body as text; undefined when it is larger than any real request would be. */

@@ -65,7 +65,7 @@ function generateAdminKey(): string {
 /**
  * Starts a local stand-in for OpenAI's admin API for fine-tuned checkpoint permissions
  * (list, create, delete under `/v1/fine_tuning/checkpoints/{checkpoint}/permissions`), following
- * the contract in DESIGN.md strictly: admin-key auth, cursor pages, atomic 400s on create, a
+ * the contract in docs/design.md strictly: admin-key auth, cursor pages, atomic 400s on create, a
  * second permission for a project granted twice, `x-request-id` on every answer.
  *
  * Faults can be queued through `faults`, the `faults` option or `POST /_sandbox/faults`; see

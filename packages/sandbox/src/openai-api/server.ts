@@ -2,7 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AdminRoute, authorize, handleAdminRequest, invalidUrl, matchRoute } from './admin-api.js';
 import { CONTROL_PREFIX, handleControlRequest } from './control.js';
 import type { FaultInjector, FaultSpec } from './faults.js';
-import { delay, errorReply, newRequestId, type Reply, readBody, writeJson, writeRaw } from './http.js';
+import {
+  delay,
+  errorReply,
+  newRequestId,
+  type Reply,
+  readBody,
+  writeJson,
+  writeRaw,
+  writeTrickle,
+} from './http.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 import type { PermissionStore } from './store.js';
 
@@ -76,6 +85,8 @@ function sendFault(res: ServerResponse, fault: FaultSpec, requestId: string): nu
       return null;
     case 'latency':
       throw new Error('latency delays an answer; it is not one');
+    case 'trickle':
+      throw new Error('trickle slows an answer down; it is not one');
   }
 }
 
@@ -115,9 +126,10 @@ async function serveAdminApi(req: IncomingMessage, res: ServerResponse, url: URL
   const fault = route && state.faults.take(route.operation);
   if (fault) record.fault = fault.kind;
   // A 429 and a plain fault answer before the request is looked at; afterCommit faults only
-  // replace the answer of a request that has been carried out.
-  const failsBefore =
-    fault && fault.kind !== 'latency' && (fault.kind === 'rate-limit' || !fault.afterCommit);
+  // replace the answer of a request that has been carried out. Latency and trickle only slow
+  // the real answer down.
+  const slows = fault?.kind === 'latency' || fault?.kind === 'trickle';
+  const failsBefore = fault && !slows && (fault.kind === 'rate-limit' || !fault.afterCommit);
   try {
     // Read before any delay: a request that arrived whole is carried out even if its client
     // gives up while it is held, as a slow server would.
@@ -128,7 +140,12 @@ async function serveAdminApi(req: IncomingMessage, res: ServerResponse, url: URL
       return;
     }
     const reply = carryOut(req, url, route, body, state);
-    if (fault && fault.kind !== 'latency') {
+    if (fault?.kind === 'trickle') {
+      record.status = reply.status;
+      await writeTrickle(res, reply, requestId, fault.byteIntervalMs ?? 1000, state.closing);
+      return;
+    }
+    if (fault && !slows) {
       record.status = sendFault(res, fault, requestId);
       return;
     }

@@ -22,7 +22,7 @@ import {
 export function checkpointShares(): ResourceType {
   const crd = loadCrd();
   const served = storageVersion(crd);
-  const names = crd.spec.names as typeof crd.spec.names & { categories?: string[] };
+  const names = crd.spec.names;
   return {
     group: GROUP,
     version: VERSION,

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Controller } from '../../src/controller/controller.js';
+import { ShareCache } from '../../src/controller/share-cache.js';
+import { WorkQueue } from '../../src/controller/work-queue.js';
+import type { EventRecorder } from '../../src/kube/events.js';
+import type { ShareWriter } from '../../src/kube/share-writer.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { TransientError } from '../../src/openai/errors.js';
+import type { Permission, PermissionsApi } from '../../src/openai/permissions.js';
+import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
+import { K, share } from '../support/builders.js';
+import { waitFor } from '../support/wait.js';
+
+/** A list that never answers: it ends only when the caller's signal aborts, as the SDK client does. */
+function hangingList(
+  signals: AbortSignal[],
+): (checkpoint: string, signal?: AbortSignal) => Promise<Permission[]> {
+  return (checkpoint, signal) => {
+    if (signal) signals.push(signal);
+    return new Promise((_resolve, reject) => {
+      signal?.addEventListener('abort', () =>
+        reject(new TransientError('request abandoned', { operation: 'list', checkpoint })),
+      );
+    });
+  };
+}
+
+function controllerWith(list: PermissionsApi['list'], passTimeoutMs?: number) {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger(
+    { level: 'info', name: 'controller-deadline' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const cache = new ShareCache();
+  cache.upsert(share('a').projects('proj_a').managing('proj_a').build());
+  const writer: ShareWriter = {
+    get: async () => undefined,
+    addFinalizer: async (s) => s,
+    removeFinalizer: async () => undefined,
+    writeStatus: async (s, status) => ({ ...s, status }),
+  };
+  const events: EventRecorder = { record: async () => undefined };
+  const permissions: PermissionsApi = {
+    list,
+    grant: async () => ({ granted: [], failed: [] }),
+    revoke: async () => undefined,
+  };
+  const now = () => new Date();
+  const reconciler = new CheckpointReconciler({
+    shares: cache,
+    writer,
+    permissions,
+    events,
+    defaultIntervalMs: 60_000,
+    minIntervalMs: 30_000,
+    failedRecheckMs: 600_000,
+    now,
+  });
+  const queue = new WorkQueue({ baseMs: 10, maxMs: 10, jitter: 0, ratePerSecond: 100, burst: 100 });
+  const controller = new Controller({
+    cache,
+    queue,
+    reconciler,
+    writer,
+    events,
+    logger,
+    metrics: undefined,
+    workers: 1,
+    recheckMs: 600_000,
+    now,
+    fence: () => undefined,
+    ...(passTimeoutMs === undefined ? {} : { passTimeoutMs }),
+  });
+  return { controller, lines };
+}
+
+let stop: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+describe('Controller: bounded passes', () => {
+  it('cuts a pass that runs past its deadline short, fails it as transient and runs it again', async () => {
+    const signals: AbortSignal[] = [];
+    const hanging = hangingList(signals);
+    let calls = 0;
+    const { controller, lines } = controllerWith(async (checkpoint, signal) => {
+      calls += 1;
+      // The first list hangs forever; the retry answers.
+      return calls === 1 ? hanging(checkpoint, signal) : [];
+    }, 200);
+    stop = () => controller.stop(1000);
+    controller.start();
+
+    const failed = await waitFor('a failed pass', () => lines.find((l) => l.msg === 'reconcile failed'), {
+      timeoutMs: 15_000,
+    });
+    expect(failed).toMatchObject({
+      checkpoint: K,
+      reason: 'Retrying',
+      error: expect.stringContaining('deadline of 0.2s'),
+    });
+    expect(signals[0]?.aborted).toBe(true);
+    await waitFor('the retried pass', () => lines.find((l) => l.msg === 'reconciled'), { timeoutMs: 15_000 });
+    expect(calls).toBeGreaterThanOrEqual(2);
+  }, 40_000);
+
+  it('aborts the passes still in flight when the grace period of stop() is over', async () => {
+    const signals: AbortSignal[] = [];
+    const { controller, lines } = controllerWith(hangingList(signals));
+    controller.start();
+    await waitFor('the pass to reach OpenAI', () => signals.length === 1, { timeoutMs: 15_000 });
+
+    await expect(controller.stop(50)).resolves.toBe(false);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(lines.find((l) => l.msg === 'reconcile interrupted by shutdown')).toMatchObject({ checkpoint: K });
+    expect(lines.find((l) => l.msg === 'reconcile failed')).toBeUndefined();
+  }, 40_000);
+});

@@ -55,6 +55,8 @@ export function passes(logs: readonly LogLine[]): { reconciled: number; failed: 
 }
 
 export interface ReplicaFigures extends RssVerdict {
+  heapFloorThirdQuarterMiB?: number;
+  heapFloorFourthQuarterMiB?: number;
   identity: string;
   pid: number;
   /** How it ended: "running", "exit 0", "SIGKILL". */
@@ -115,7 +117,10 @@ export function summaryText(f: SoakFigures): string {
         `  RSS ${r.identity} (pid ${r.pid}, ${r.state}): peak ${r.peakMiB} MiB, final ${r.finalMiB} MiB, ` +
         (r.notJudged !== undefined
           ? `not judged (${r.notJudged})`
-          : `median 3rd quarter ${r.thirdQuarterMiB} MiB -> 4th quarter ${r.fourthQuarterMiB} MiB: ${r.grew ? 'GREW' : 'flat'}`),
+          : `median 3rd quarter ${r.thirdQuarterMiB} MiB -> 4th quarter ${r.fourthQuarterMiB} MiB: ${r.grew ? 'GREW' : 'flat'}`) +
+        (r.heapFloorThirdQuarterMiB === undefined
+          ? ''
+          : `; lowest heap used ${r.heapFloorThirdQuarterMiB} -> ${r.heapFloorFourthQuarterMiB ?? '?'} MiB`),
     ),
     `SOAK_SUMMARY ${JSON.stringify(f)}`,
   ];

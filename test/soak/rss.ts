@@ -32,6 +32,27 @@ export function readRss(pid: number): number | undefined {
   }
 }
 
+/**
+ * The lowest V8 heap used (the operator's nodejs_heap_size_used_bytes) in the third and fourth
+ * quarters: after each collection the heap falls to what is live, so a floor that rises is live
+ * data piling up, while RSS alone cannot tell that from a heap that V8 lets grow.
+ */
+export function heapFloors(
+  samples: readonly RssSample[],
+  windowMs: number,
+): { heapFloorThirdQuarterMiB?: number; heapFloorFourthQuarterMiB?: number } {
+  const floor = (from: number, to: number) => {
+    const inside = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.bytes);
+    return inside.length === 0 ? undefined : mib(Math.min(...inside));
+  };
+  const third = floor(windowMs / 2, (windowMs * 3) / 4);
+  const fourth = floor((windowMs * 3) / 4, windowMs + 1);
+  return {
+    ...(third === undefined ? {} : { heapFloorThirdQuarterMiB: third }),
+    ...(fourth === undefined ? {} : { heapFloorFourthQuarterMiB: fourth }),
+  };
+}
+
 export interface RssVerdict {
   peakMiB: number;
   finalMiB: number;

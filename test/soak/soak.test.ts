@@ -3,14 +3,15 @@ import { afterAll, expect, it } from 'vitest';
 import type { CheckpointShare } from '../../src/api/types.js';
 import { Env } from '../support/harness.js';
 import type { OperatorProcess } from '../support/operator-process.js';
-import { startupOf } from '../support/probes.js';
+import { scrape, startupOf } from '../support/probes.js';
+import { sumOf } from '../support/prometheus.js';
 import { waitFor } from '../support/wait.js';
 import { Chaos } from './chaos.js';
 import { ShareDriver } from './driver.js';
 import { inexactness } from './exact-state.js';
 import { KubeTally, openaiCalls, passes, type SoakFigures, summaryText } from './figures.js';
 import { Random } from './random.js';
-import { judgeRss, type RssSample, readRss } from './rss.js';
+import { heapFloors, judgeRss, type RssSample, readRss } from './rss.js';
 import { SETTLE_DEADLINE_MS, SOAK_MINUTES, SOAK_SEED, SOAK_TIMEOUT_MS } from './settings.js';
 
 const NAMESPACES = ['soak-a', 'soak-b', 'soak-c'];
@@ -40,6 +41,8 @@ interface Replica {
   identity: string;
   pid: number;
   samples: RssSample[];
+  /** nodejs_heap_size_used_bytes from its /metrics, every fifth RSS sample. */
+  heap: RssSample[];
   /** "running" until it exits; then "exit N" or the signal. */
   state: string;
   /** When it started or last took the lead, in ms since the soak started (RSS warms up after). */
@@ -82,6 +85,7 @@ it(`soak: ${SOAK_MINUTES} min of churn, faults and a leader handover end in the 
       identity,
       pid: process.pid ?? 0,
       samples: [],
+      heap: [],
       state: 'running',
       settledSince: Date.now() - started,
       stopped: false,
@@ -100,10 +104,17 @@ it(`soak: ${SOAK_MINUTES} min of churn, faults and a leader handover end in the 
 
   let sampling = true;
   const sampler = (async () => {
-    while (sampling) {
+    for (let tick = 0; sampling; tick += 1) {
       for (const r of replicas) {
         const bytes = r.state === 'running' ? readRss(r.pid) : undefined;
         if (bytes !== undefined) r.samples.push({ at: Date.now() - started, bytes });
+        if (bytes === undefined || tick % 5 !== 0) continue;
+        try {
+          const heap = sumOf((await scrape(r.process)).metrics, 'nodejs_heap_size_used_bytes');
+          r.heap.push({ at: Date.now() - started, bytes: heap });
+        } catch {
+          // A replica that is exiting answers no more scrapes; its RSS samples end there too.
+        }
       }
       kube.drain();
       await sleep(RSS_SAMPLE_EVERY_MS);
@@ -219,6 +230,7 @@ it(`soak: ${SOAK_MINUTES} min of churn, faults and a leader handover end in the 
       pid: r.pid,
       state: r.state,
       ...judgeRss(r.samples, churnMs, r.settledSince),
+      ...heapFloors(r.heap, churnMs),
     })),
   };
   figures.rssGrew = figures.replicas.some((r) => r.grew);

@@ -1,5 +1,5 @@
-import type { KubeStandIn } from '../../src/sandbox/kube-api/index.js';
-import type { FaultSpec, OpenAIStandIn } from '../../src/sandbox/openai-api/index.js';
+import type { KubeStandIn } from '@checkpoint-share/sandbox/kube-api';
+import type { FaultSpec, OpenAIStandIn } from '@checkpoint-share/sandbox/openai-api';
 import type { Random } from './random.js';
 
 /** Faults injected so far, for the summary. */

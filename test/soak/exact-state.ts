@@ -1,6 +1,6 @@
+import type { OpenAIStandIn } from '@checkpoint-share/sandbox/openai-api';
 import { FINALIZER } from '../../src/api/constants.js';
 import type { CheckpointShare } from '../../src/api/types.js';
-import type { OpenAIStandIn } from '../../src/sandbox/openai-api/index.js';
 
 /** What the driver believes about one share it made: the truth the end state is checked against. */
 export interface IntendedShare {

@@ -1,5 +1,5 @@
-import type { KubeStandIn } from '../../src/sandbox/kube-api/index.js';
-import type { RequestRecord as OpenAIRequest } from '../../src/sandbox/openai-api/index.js';
+import type { KubeStandIn } from '@checkpoint-share/sandbox/kube-api';
+import type { RequestRecord as OpenAIRequest } from '@checkpoint-share/sandbox/openai-api';
 import type { LogLine } from '../support/operator-process.js';
 import type { ChaosCounts } from './chaos.js';
 import type { Operation } from './driver.js';

@@ -9,6 +9,8 @@ import { CPS, type StandInClients, type StoredShare, startWithClients } from './
 import { EVENT_SOURCE } from './support/operator-names.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const CRDS = fileURLToPath(new URL('../../../crds/', import.meta.url));
+const CRD_NAME = 'checkpointshares.checkpointshare.io';
 const EXAMPLE_NAMES = [
   'weather-to-analytics',
   'support-bot-for-search',
@@ -209,5 +211,54 @@ describe('kubectl against the stand-in', () => {
     expect(after.code).toBe(0);
     expect(after.stdout).toBe('');
     expect(after.stderr.trim()).toBe('No resources found');
+  });
+});
+
+describe('kubectl and the pre-installed CRD', () => {
+  it('lists it in kubectl get crd', async () => {
+    const run = await kubectl(['get', 'crd']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const [header, ...rows] = lines(run.stdout);
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'CREATED AT']);
+    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual([CRD_NAME]);
+    expect(rows[0]?.split(/\s+/)[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+
+  it('prints it as YAML, established, with its stored metadata', async () => {
+    const run = await kubectl(['get', 'crd', CRD_NAME, '-o', 'yaml']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`name: ${CRD_NAME}`);
+    expect(run.stdout).toMatch(/uid: [0-9a-f-]{36}/);
+    expect(run.stdout).toMatch(/status: "True"\n\s+type: Established/);
+  });
+
+  const applies: { why: string; args: string[] }[] = [
+    { why: 'the kustomization the README installs with', args: ['apply', '-k', CRDS] },
+    {
+      why: 'the CRD file itself',
+      args: ['apply', '-f', join(CRDS, 'checkpointshare.io_checkpointshares.yaml')],
+    },
+    { why: 'server-side apply', args: ['apply', '--server-side', '-k', CRDS] },
+  ];
+
+  it.each(applies)(
+    'refuses kubectl $args.0 $args.1 of crds/ ($why) saying the CRD is pre-installed',
+    async (a) => {
+      const run = await kubectl(a.args);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain(
+        'the sandbox\'s CustomResourceDefinitions are pre-installed and read-only: skip "kubectl apply -k crds/" against the sandbox',
+      );
+      expect(run.stderr).not.toContain('mime:');
+    },
+  );
+
+  it('still explains checkpointshares from the CRD schema', async () => {
+    const run = await kubectl(['explain', 'checkpointshares']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/GROUP:\s+checkpointshare\.io\nKIND:\s+CheckpointShare\nVERSION:\s+v1alpha1/);
+    expect(run.stdout).toMatch(/spec\t<Object> -required-/);
   });
 });

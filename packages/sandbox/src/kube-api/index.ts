@@ -1,6 +1,6 @@
 /**
  * A strict local Kubernetes API server for CheckpointShares (and the Namespaces, Events, Leases
- * and Secrets the operator touches), for end-to-end tests, the demo and laptop trials. It is a
+ * and Secrets the operator touches, and the CRD that defines CheckpointShares, read-only), for end-to-end tests, the demo and laptop trials. It is a
  * real HTTP server that the unmodified @kubernetes/client-node and kubectl talk to through a
  * kubeconfig, and it answers like the real API server wherever an operator depends on it.
  */
@@ -12,7 +12,7 @@ import { ensureNamespace } from './handlers/create.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { setCreateSystemFields } from './metadata.js';
 import { RequestLog, type RequestRecord } from './request-log.js';
-import { type ResourceType, servedResources } from './resources/index.js';
+import { preinstalledCrd, type ResourceType, servedResources } from './resources/index.js';
 import { createApiServer } from './server.js';
 import { ObjectStore } from './store.js';
 import { type KubeObject, kubeTime } from './types.js';
@@ -79,7 +79,8 @@ export interface KubeFaults {
  * back. Writes advance the resourceVersion and reach watchers like any other change. `resource`
  * is the plural, qualified by group where it is not core: `checkpointshares.checkpointshare.io`,
  * `leases.coordination.k8s.io`, `events` (core/v1 form), `events.events.k8s.io`, `secrets`,
- * `namespaces`; an unambiguous plural (`checkpointshares`, `leases`) works too.
+ * `namespaces`, `customresourcedefinitions`; an unambiguous plural (`checkpointshares`, `leases`)
+ * works too.
  */
 export interface KubeStandInStore {
   get(resource: string, namespace: string, name: string): KubeObject | undefined;
@@ -134,7 +135,8 @@ function resolve(resources: readonly ResourceType[], name: string): ResourceType
  * Where it knowingly differs from a real API server: namespaces are created on first use and
  * cannot be deleted; request bodies must be JSON or YAML (no protobuf, so typed kubectl
  * commands such as `kubectl create namespace` fail with 415 while `kubectl apply -f` works);
- * no server-side apply (415); strategic merge patch is applied as a JSON merge patch; no
+ * no server-side apply (415); the CustomResourceDefinition from crds/ is pre-installed and
+ * read-only (every write to customresourcedefinitions is 405); strategic merge patch is applied as a JSON merge patch; no
  * managedFields; list pages show the state at the time of each page; propagationPolicy is
  * ignored because there is no garbage collector.
  */
@@ -194,6 +196,7 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
   };
 
   for (const name of [...SYSTEM_NAMESPACES, ...(options.namespaces ?? [])]) ensureNamespace(cluster, name);
+  direct.put('customresourcedefinitions', preinstalledCrd(kubeTime()));
   for (const secret of options.secrets ?? []) {
     const data: Record<string, string> = { ...secret.data };
     for (const [key, value] of Object.entries(secret.stringData ?? {})) {

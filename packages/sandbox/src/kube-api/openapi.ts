@@ -10,7 +10,12 @@ import { createHash } from 'node:crypto';
 import type { StructuralSchema } from '../crd/structural-schema.js';
 import { apiVersionOf, type ResourceType } from './resources/index.js';
 
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/**
+ * kubectl asks for `...spec.v2@v1.0+protobuf`, but `@` is not allowed in a media type and Go's
+ * mime parser refuses it in a reply ("mime: unexpected content after media subtype"), so the
+ * real server answers with this dotted form, as must the stand-in.
+ */
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 

@@ -146,6 +146,14 @@ export function methodNotAllowed(): KubeError {
   );
 }
 
+/** 405 for a resource that is served for reading only; `why` is what kubectl prints to the user. */
+export function readOnly(gr: GroupResource, why: string): KubeError {
+  return new KubeError(405, 'MethodNotAllowed', why, {
+    ...(gr.group ? { group: gr.group } : {}),
+    kind: gr.resource,
+  });
+}
+
 export function unsupportedMediaType(contentType: string, accepted: readonly string[]): KubeError {
   return new KubeError(
     415,

@@ -1,6 +1,6 @@
 import type { ApiRequest, Cluster, Reply } from '../api-request.js';
 import type { Verb } from '../resources/index.js';
-import { methodNotAllowed, pathNotFound } from '../status.js';
+import { methodNotAllowed, pathNotFound, readOnly } from '../status.js';
 import { createObject } from './create.js';
 import { deleteCollection, deleteObject } from './delete.js';
 import { getObject, listObjects, watchObjects } from './read.js';
@@ -8,6 +8,7 @@ import { patchObject, updateObject } from './update.js';
 
 const STATUS_VERBS = new Set(['get', 'update', 'patch']);
 const COLLECTION_VERBS = new Set(['list', 'watch', 'deletecollection']);
+const READ_VERBS = new Set(['get', 'list', 'watch']);
 
 /**
  * Serves one resource request. Paths the real server does not route are 404, verbs a resource
@@ -15,6 +16,8 @@ const COLLECTION_VERBS = new Set(['list', 'watch', 'deletecollection']);
  */
 export async function handleResource(cluster: Cluster, r: ApiRequest): Promise<Reply | undefined> {
   const { rt, info } = r;
+  // Before any body is read, so no write can fail for a reason other than the one that matters.
+  if (rt.readOnlyReason !== undefined && !READ_VERBS.has(info.verb)) throw readOnly(rt, rt.readOnlyReason);
   if (rt.namespaced && info.namespace === undefined && !COLLECTION_VERBS.has(info.verb)) {
     // The all-namespaces collection path exists (for list and watch); objects live only under a namespace.
     throw info.name === undefined ? methodNotAllowed() : pathNotFound();

@@ -81,6 +81,11 @@ export interface ResourceType extends GroupResource {
   /** Conversion between this resource's form and the storage bucket's form. */
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
+  /**
+   * Set for a resource the stand-in serves for reading only: every write, to the resource or a
+   * subresource, is 405 MethodNotAllowed with this message, which tells the user what to do.
+   */
+  readOnlyReason?: string;
   /** Server-owned fields a create fills in (a Namespace's phase, a Secret's type). */
   prepareForCreate?(obj: KubeObject): void;
 }

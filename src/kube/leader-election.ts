@@ -1,6 +1,12 @@
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import {
+  type ConfigurationOptions,
+  type CoordinationV1Api,
+  type V1Lease,
+  V1MicroTime,
+} from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { describeKubeError, kubeStatus } from './client.js';
+import { withDeadline } from './deadline.js';
 
 /** The Lease calls the elector makes (the whole CoordinationV1Api in production). */
 export type LeaseApi = Pick<
@@ -137,26 +143,33 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.options.api.readNamespacedLease({
-        name: this.options.name,
-        namespace: this.options.namespace,
-      });
+      const lease = await this.bounded('lease read', (o) =>
+        this.options.api.readNamespacedLease(
+          { name: this.options.name, namespace: this.options.namespace },
+          o,
+        ),
+      );
       if (lease.spec?.holderIdentity !== this.options.identity) return;
       const now = new V1MicroTime(Date.now());
-      await this.options.api.replaceNamespacedLease({
-        name: this.options.name,
-        namespace: this.options.namespace,
-        body: {
-          ...lease,
-          spec: {
-            ...lease.spec,
-            holderIdentity: '',
-            leaseDurationSeconds: 1,
-            renewTime: now,
-            acquireTime: now,
+      await this.bounded('lease release', (o) =>
+        this.options.api.replaceNamespacedLease(
+          {
+            name: this.options.name,
+            namespace: this.options.namespace,
+            body: {
+              ...lease,
+              spec: {
+                ...lease.spec,
+                holderIdentity: '',
+                leaseDurationSeconds: 1,
+                renewTime: now,
+                acquireTime: now,
+              },
+            },
           },
-        },
-      });
+          o,
+        ),
+      );
     } catch (error: unknown) {
       this.options.logger.warn({ error: describeKubeError(error) }, 'could not release the lease');
     }
@@ -174,7 +187,7 @@ export class LeaderElector {
     const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
     let lease: V1Lease;
     try {
-      lease = await api.readNamespacedLease({ name, namespace });
+      lease = await this.bounded('lease read', (o) => api.readNamespacedLease({ name, namespace }, o));
     } catch (error: unknown) {
       this.observedHolder = '';
       if (kubeStatus(error) !== 404) {
@@ -182,19 +195,24 @@ export class LeaderElector {
         return false;
       }
       try {
-        await api.createNamespacedLease({
-          namespace,
-          body: {
-            metadata: { name, namespace },
-            spec: {
-              holderIdentity: identity,
-              leaseDurationSeconds: durationSeconds,
-              acquireTime: now,
-              renewTime: now,
-              leaseTransitions: 0,
+        await this.bounded('lease create', (o) =>
+          api.createNamespacedLease(
+            {
+              namespace,
+              body: {
+                metadata: { name, namespace },
+                spec: {
+                  holderIdentity: identity,
+                  leaseDurationSeconds: durationSeconds,
+                  acquireTime: now,
+                  renewTime: now,
+                  leaseTransitions: 0,
+                },
+              },
             },
-          },
-        });
+            o,
+          ),
+        );
         return true;
       } catch (createError: unknown) {
         log.debug({ error: describeKubeError(createError) }, 'lost the race to create the lease');
@@ -211,25 +229,39 @@ export class LeaderElector {
     if (heldByOther && Date.now() - this.observed.at < leaseMs) return false;
     const takeover = holder !== identity;
     try {
-      await api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: {
-          ...lease,
-          spec: {
-            ...spec,
-            holderIdentity: identity,
-            leaseDurationSeconds: durationSeconds,
-            renewTime: now,
-            ...(takeover ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+      await this.bounded('lease update', (o) =>
+        api.replaceNamespacedLease(
+          {
+            name,
+            namespace,
+            body: {
+              ...lease,
+              spec: {
+                ...spec,
+                holderIdentity: identity,
+                leaseDurationSeconds: durationSeconds,
+                renewTime: now,
+                ...(takeover ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+              },
+            },
           },
-        },
-      });
+          o,
+        ),
+      );
       return true;
     } catch (error: unknown) {
       log.debug({ error: describeKubeError(error) }, 'could not update the lease');
       return false;
     }
+  }
+
+  /**
+   * One Lease call, cut off at the renew deadline: no single call can usefully take longer, and a
+   * request that hangs (a stalled proxy, a half-open connection) must not stall a standby's
+   * campaign or a leader's renewals for good.
+   */
+  private bounded<T>(what: string, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+    return withDeadline(what, this.renewDeadlineMs, undefined, call);
   }
 
   /** undefined when the deadline passed first. */

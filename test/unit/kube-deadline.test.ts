@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventReason } from '../../src/api/constants.js';
 import { KubeTimeoutError } from '../../src/kube/deadline.js';
 import { KubeEventRecorder } from '../../src/kube/events.js';
+import { LeaderElector } from '../../src/kube/leader-election.js';
 import { KubeShareWriter } from '../../src/kube/share-writer.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { share } from '../support/builders.js';
 
 /**
@@ -99,5 +101,26 @@ describe('Kubernetes calls of a pass have a deadline that covers the response bo
     await recorder.record(existing(), EventReason.Granted, 'Granted proj_a');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(KubeTimeoutError);
+  });
+
+  it('a Lease read that stalls is cut at the renew deadline, so a standby keeps campaigning', async () => {
+    const stalled = await stalledApiServer();
+    server = stalled.server;
+    const elector = new LeaderElector({
+      api: stalled.config.makeApiClient(CoordinationV1Api),
+      namespace: 'ops',
+      name: 'checkpoint-share-operator',
+      identity: 'unit',
+      logger: createLogger({ level: 'silent' }),
+      leaseDurationMs: 3_000,
+      renewDeadlineMs: 300,
+      retryPeriodMs: 100,
+    });
+    const campaign = elector.acquire(() => undefined);
+    // Without a deadline the first read would hang for good and no second attempt would follow.
+    await expect.poll(() => stalled.requests.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    elector.stop();
+    await expect(campaign).resolves.toBe(false);
+    expect(elector.holds()).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { type CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/clien
 import { GROUP, PLURAL, VERSION } from '../api/constants.js';
 import type { CheckpointShare } from '../api/types.js';
 import { describeKubeError } from '../kube/client.js';
+import { withDeadline } from '../kube/deadline.js';
 import type { Logger } from '../observability/logger.js';
 import { keyOf } from '../reconcile/share-facts.js';
 
@@ -27,6 +28,8 @@ export interface InformerOptions {
    * quiet watch is torn down and re-established between two bookmarks.
    */
   watchInactivityMs?: number;
+  /** Deadline of one full list of a scope, body included (default 2 min). */
+  listTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** Called whenever a scope becomes synced or its reason for not being synced changes. */
@@ -45,6 +48,9 @@ interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: { metadata?: { resourceVersion?: string }; code?: number; message?: string; reason?: string };
 }
+
+/** A full list of a scope may be large; it still ends, and a failed one is retried with backoff. */
+const LIST_TIMEOUT_MS = 2 * 60_000;
 
 class GoneError extends Error {}
 
@@ -246,11 +252,16 @@ class ScopeLoop {
 
   private async list(): Promise<void> {
     const params = { group: GROUP, version: VERSION, plural: PLURAL };
-    const result = (
-      this.namespace
-        ? await this.api.listNamespacedCustomObject({ ...params, namespace: this.namespace })
-        : await this.api.listClusterCustomObject(params)
-    ) as { items: CheckpointShare[]; metadata?: { resourceVersion?: string } };
+    // Bounded like every other call: a list that hangs would leave the scope unsynced for good.
+    const result = (await withDeadline(
+      `list of ${this.path}`,
+      this.options.listTimeoutMs ?? LIST_TIMEOUT_MS,
+      undefined,
+      (options) =>
+        this.namespace
+          ? this.api.listNamespacedCustomObject({ ...params, namespace: this.namespace }, options)
+          : this.api.listClusterCustomObject(params, options),
+    )) as { items: CheckpointShare[]; metadata?: { resourceVersion?: string } };
     this.relists += 1;
     const seen = new Set<string>();
     for (const item of result.items) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventReason } from '../../src/api/constants.js';
+import { ShareInformer } from '../../src/controller/share-informer.js';
 import { KubeTimeoutError } from '../../src/kube/deadline.js';
 import { KubeEventRecorder } from '../../src/kube/events.js';
 import { LeaderElector } from '../../src/kube/leader-election.js';
@@ -122,5 +123,26 @@ describe('Kubernetes calls of a pass have a deadline that covers the response bo
     elector.stop();
     await expect(campaign).resolves.toBe(false);
     expect(elector.holds()).toBe(false);
+  });
+
+  it('a list that stalls is cut at its deadline and retried, so the scope is not stuck unsynced', async () => {
+    const stalled = await stalledApiServer();
+    server = stalled.server;
+    const informer = new ShareInformer(
+      stalled.config,
+      stalled.config.makeApiClient(CustomObjectsApi),
+      { upsert: () => undefined, remove: () => undefined, keysIn: () => [] },
+      {
+        namespaces: ['ml'],
+        logger: createLogger({ level: 'silent' }),
+        listTimeoutMs: 200,
+        minBackoffMs: 50,
+        maxBackoffMs: 100,
+      },
+    );
+    void informer.start();
+    await expect.poll(() => stalled.requests.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    expect(informer.scopes[0]?.problem).toContain('timed out after 0.2s');
+    informer.stop();
   });
 });

@@ -4,13 +4,13 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
 import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
 import { Controller } from '../controller/controller.js';
-import { NotLeaderError } from '../controller/error-policy.js';
 import { ShareCache } from '../controller/share-cache.js';
+import { ShareEvents } from '../controller/share-events.js';
 import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeEventRecorder } from '../kube/events.js';
-import { LeaderElector } from '../kube/leader-election.js';
+import { LeaderElector, NotLeaderError } from '../kube/leader-election.js';
 import { KubeShareWriter } from '../kube/share-writer.js';
 import { type ProbeServer, startProbeServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
@@ -114,31 +114,34 @@ export async function run(argv: readonly string[]): Promise<number> {
     failedRecheckMs: recheckMs(config),
     now,
     fence,
+    logger,
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
     partialView: (): boolean => !informer.synced,
   });
   const controller = new Controller({
-    cache,
     queue,
     reconciler,
-    writer,
-    events,
+    keys: () => cache.checkpoints(),
     logger,
     metrics,
     workers: config.maxConcurrentReconciles,
     recheckMs: recheckMs(config),
-    now,
-    fence,
+    keyField: 'checkpoint',
   });
   const countScopes = (scopes: readonly ScopeState[]) => {
     const synced = scopes.filter((s) => s.synced).length;
     metrics.setWatchScopes(synced, scopes.length - synced);
   };
-  const informer = new ShareInformer(kubeConfig, clients.customObjects, controller, {
-    namespaces: config.watchNamespaces,
-    logger,
-    onScopesChanged: countScopes,
-  });
+  const informer = new ShareInformer(
+    kubeConfig,
+    clients.customObjects,
+    new ShareEvents(cache, queue, () => controller.active),
+    {
+      namespaces: config.watchNamespaces,
+      logger,
+      onScopesChanged: countScopes,
+    },
+  );
   countScopes(informer.scopes);
   let probes: ProbeServer;
   try {
@@ -198,7 +201,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     void (async () => {
       // Every scope has been listed or has failed once. A scope the operator may not read (RBAC
       // missing in one namespace) must not stop the others: it keeps retrying, /readyz names it,
-      // and its shares are queued by Controller.upsert whenever its list succeeds.
+      // and its shares are queued by ShareEvents.upsert whenever its list succeeds.
       await informer.start();
       const unsynced = informer.scopes.filter((s) => !s.synced);
       if (unsynced.length === 0) logger.info({ objects: cache.size }, 'cache synced');

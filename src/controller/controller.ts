@@ -1,36 +1,66 @@
-import { isDeepStrictEqual } from 'node:util';
-import { ConditionType } from '../api/constants.js';
-import type { CheckpointShare, CheckpointShareStatus } from '../api/types.js';
-import type { EventRecorder } from '../kube/events.js';
-import type { ShareWriter } from '../kube/share-writer.js';
 import type { Logger } from '../observability/logger.js';
-import type { OperatorMetrics } from '../observability/metrics.js';
-import { OpenAIPermissionError } from '../openai/errors.js';
-import { findCondition } from '../reconcile/conditions.js';
-import type { CheckpointReconciler } from '../reconcile/reconcile-checkpoint.js';
-import { hasFinalizer, homeOf, keyOf } from '../reconcile/share-facts.js';
-import { settleError } from '../reconcile/status.js';
-import { decide } from './error-policy.js';
-import type { ShareCache } from './share-cache.js';
-import type { InformerHandlers } from './share-informer.js';
+import type { ReconcileResult } from '../observability/metrics.js';
 import type { WorkQueue } from './work-queue.js';
 
-export interface ControllerDeps {
-  cache: ShareCache;
+/** What the loop needs to know of a finished pass. */
+export interface PassOutcome {
+  /** Look at the key again after this long; undefined waits for a change. */
+  requeueAfterMs: number | undefined;
+  /** Other keys this pass made work for: queued at once. */
+  handedOver: readonly string[];
+}
+
+/** What the loop needs to know of a failed pass: the reconciler's error policy decides it. */
+export interface FailurePolicy {
+  /**
+   * Transient failures back off per key; terminal ones wait for the slow recheck; a replica
+   * that is no longer leader drops the work (the new leader has its own queue).
+   */
+  backoff: 'exponential' | 'recheck' | 'none';
+  /** Wait at least this long before the next attempt (the server's retry-after). */
+  minDelayMs: number;
+  /** Retried without reporting (a write conflict is routine, not news). */
+  quiet: boolean;
+  /** Fields for the failure's log line (reason, error). */
+  log: Record<string, unknown>;
+}
+
+/**
+ * The resource-specific side of the loop, as controller-runtime's Reconciler plus kube-rs's
+ * error_policy: the loop knows keys and results, the reconciler owns the resource's status.
+ */
+export interface Reconciler<O extends PassOutcome, F extends FailurePolicy> {
+  /** `signal` bounds the pass: its deadline, and shutdown. */
+  reconcile(key: string, signal: AbortSignal): Promise<O>;
+  /** What a failed pass means; pure. */
+  errorPolicy(error: unknown): F;
+  /**
+   * Tells the key's objects about a failure (conditions, events); logs its own problems and
+   * never throws. `signal` aborts only at shutdown: the pass's may be what ended the pass.
+   */
+  reportFailure(key: string, failure: F, signal: AbortSignal): Promise<void>;
+  /** Fields for a successful pass's log line. */
+  summary(outcome: O): Record<string, unknown>;
+}
+
+export interface PassMetrics {
+  reconciled(result: ReconcileResult, seconds: number): void;
+}
+
+export interface ControllerDeps<O extends PassOutcome, F extends FailurePolicy> {
   queue: WorkQueue;
-  reconciler: CheckpointReconciler;
-  writer: ShareWriter;
-  events: EventRecorder;
+  reconciler: Reconciler<O, F>;
+  /** Every key known when the controller starts: each is queued once. */
+  keys: () => Iterable<string>;
   logger: Logger;
-  metrics: OperatorMetrics | undefined;
+  metrics: PassMetrics | undefined;
   workers: number;
-  /** Delay before a checkpoint stalled on a terminal error is tried again unprompted. */
+  /** Delay before a key stalled on a terminal error is tried again unprompted. */
   recheckMs: number;
-  now: () => Date;
-  /** Throws when this replica may no longer write (leadership not certain); called before every write. */
-  fence: () => void;
   /** A pass still running after this is cut short and retried with backoff; default 5 min. */
   passTimeoutMs?: number;
+  /** The log field naming the key (the checkpoint). */
+  keyField?: string;
 }
 
 export const PASS_TIMEOUT_MS = 5 * 60_000;
@@ -43,63 +73,28 @@ export class PassTimeoutError extends Error {
 }
 
 /**
- * Turns cache changes into checkpoint keys, runs reconciles on a fixed pool of workers, and
- * applies the error policy. Only changes that can alter a plan enqueue work: the operator's
- * own status writes do not feed back into the queue.
+ * The generic loop: a fixed pool of workers takes keys from the queue, runs one bounded pass
+ * each, and turns its outcome or the error policy's decision into a requeue. It knows nothing
+ * of the resource: status and events belong to the reconciler.
  */
-export class Controller implements InformerHandlers {
+export class Controller<O extends PassOutcome, F extends FailurePolicy> {
   private readonly running = new Set<Promise<void>>();
   private started = false;
   /** Aborted once stop()'s grace period is over: every pass in flight is cut short. */
   private readonly halt = new AbortController();
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps<O, F>) {}
 
-  /**
-   * Until start() (a standby before it leads), events only keep the cache warm: no work is
-   * queued, so the queue shows no backlog that never drains; start() queues every checkpoint.
-   */
-  upsert(share: CheckpointShare): void {
-    if (!this.started) {
-      this.deps.cache.upsert(share);
-      return;
-    }
-    // Compared with what the watch delivered before, not with the operator's own newer write:
-    // a user's edit that raced a status write must still queue a pass.
-    const previous = this.deps.cache.observed(keyOf(share));
-    const touched = this.deps.cache.upsert(share);
-    if (previous && !this.affectsPlan(previous, share)) return;
-    for (const checkpoint of touched) this.deps.queue.add(checkpoint);
+  /** Whether start() ran: until then (a standby), changes only keep the cache warm. */
+  get active(): boolean {
+    return this.started;
   }
 
-  remove(key: string): void {
-    if (!this.started) {
-      this.deps.cache.remove(key);
-      return;
-    }
-    for (const checkpoint of this.deps.cache.remove(key)) this.deps.queue.add(checkpoint);
-  }
-
-  keysIn(namespace: string | undefined): string[] {
-    return this.deps.cache.keys().filter((k) => namespace === undefined || k.startsWith(`${namespace}/`));
-  }
-
-  private affectsPlan(before: CheckpointShare, after: CheckpointShare): boolean {
-    return (
-      !isDeepStrictEqual(before.spec, after.spec) ||
-      before.metadata.deletionTimestamp !== after.metadata.deletionTimestamp ||
-      // A finished move changes the object's home: the new checkpoint may act on it now.
-      homeOf(before) !== homeOf(after) ||
-      // Someone removed our finalizer from a live object that still needs it.
-      (!after.metadata.deletionTimestamp && hasFinalizer(before) && !hasFinalizer(after))
-    );
-  }
-
-  /** Starts the workers and queues every known checkpoint once (the cache must be synced). */
+  /** Starts the workers and queues every known key once (the cache must be synced). */
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const checkpoint of this.deps.cache.checkpoints()) this.deps.queue.add(checkpoint);
+    for (const key of this.deps.keys()) this.deps.queue.add(key);
     for (let i = 0; i < this.deps.workers; i++) {
       const worker = this.work();
       this.running.add(worker);
@@ -133,19 +128,20 @@ export class Controller implements InformerHandlers {
 
   private async work(): Promise<void> {
     for (;;) {
-      const checkpoint = await this.deps.queue.get();
-      if (checkpoint === undefined) return;
+      const key = await this.deps.queue.get();
+      if (key === undefined) return;
       try {
-        await this.process(checkpoint);
+        await this.process(key);
       } finally {
-        this.deps.queue.done(checkpoint);
+        this.deps.queue.done(key);
       }
     }
   }
 
-  private async process(checkpoint: string): Promise<void> {
+  private async process(key: string): Promise<void> {
+    const { queue, reconciler } = this.deps;
     const started = performance.now();
-    const log = this.deps.logger.child({ checkpoint });
+    const log = this.deps.logger.child({ [this.deps.keyField ?? 'key']: key });
     const timeoutMs = this.deps.passTimeoutMs ?? PASS_TIMEOUT_MS;
     const deadline = new AbortController();
     const timer = setTimeout(
@@ -153,26 +149,18 @@ export class Controller implements InformerHandlers {
       timeoutMs,
     );
     try {
-      const outcome = await this.deps.reconciler.reconcile(
-        checkpoint,
-        AbortSignal.any([deadline.signal, this.halt.signal]),
-      );
+      const outcome = await reconciler.reconcile(key, AbortSignal.any([deadline.signal, this.halt.signal]));
       const seconds = (performance.now() - started) / 1000;
-      this.deps.queue.forget(checkpoint);
-      if (outcome.requeueAfterMs !== undefined) this.deps.queue.addAfter(checkpoint, outcome.requeueAfterMs);
-      for (const next of outcome.handedOver) this.deps.queue.add(next);
+      queue.forget(key);
+      if (outcome.requeueAfterMs !== undefined) queue.addAfter(key, outcome.requeueAfterMs);
+      for (const next of outcome.handedOver) queue.add(next);
       this.deps.metrics?.reconciled(
         outcome.requeueAfterMs === undefined ? 'success' : 'requeue_after',
         seconds,
       );
       log.info(
         {
-          objects: outcome.objects,
-          calls: outcome.calls,
-          granted: outcome.granted,
-          revoked: outcome.revoked,
-          adopted: outcome.adopted,
-          changed: outcome.changed,
+          ...reconciler.summary(outcome),
           durationMs: Math.round(seconds * 1000),
           requeueAfterMs: outcome.requeueAfterMs,
           result: 'success',
@@ -183,7 +171,7 @@ export class Controller implements InformerHandlers {
       const seconds = (performance.now() - started) / 1000;
       this.deps.metrics?.reconciled('error', seconds);
       if (this.halt.signal.aborted) {
-        // The process is going: no requeue, no status; the next leader starts from a list.
+        // The process is going: no requeue, no report; the next leader starts from a list.
         log.warn(
           { result: 'error', error: error instanceof Error ? error.message : String(error) },
           'reconcile interrupted by shutdown',
@@ -191,82 +179,23 @@ export class Controller implements InformerHandlers {
         return;
       }
       // Whatever call the deadline interrupted, the pass failed for running out of time.
-      const decision = decide(deadline.signal.aborted ? deadline.signal.reason : error);
-      if (decision.backoff === 'none') {
-        log.warn(
-          { result: 'error', reason: decision.reason, error: decision.message },
-          'reconcile abandoned',
-        );
+      const failure = reconciler.errorPolicy(deadline.signal.aborted ? deadline.signal.reason : error);
+      if (failure.backoff === 'none') {
+        log.warn({ result: 'error', ...failure.log }, 'reconcile abandoned');
         return;
       }
       const delay =
-        decision.backoff === 'recheck'
-          ? Math.max(decision.minDelayMs, this.deps.recheckMs)
-          : this.deps.queue.addRateLimited(checkpoint, decision.minDelayMs);
-      if (decision.backoff === 'recheck') this.deps.queue.addAfter(checkpoint, delay);
+        failure.backoff === 'recheck'
+          ? Math.max(failure.minDelayMs, this.deps.recheckMs)
+          : queue.addRateLimited(key, failure.minDelayMs);
+      if (failure.backoff === 'recheck') queue.addAfter(key, delay);
       log.warn(
-        {
-          result: 'error',
-          reason: decision.reason,
-          error: decision.message,
-          // OpenAI's own words (already scrubbed of anything key-shaped), for whoever debugs it.
-          ...(error instanceof OpenAIPermissionError ? { openai: error.message } : {}),
-          retryInMs: delay,
-          durationMs: Math.round(seconds * 1000),
-        },
+        { result: 'error', ...failure.log, retryInMs: delay, durationMs: Math.round(seconds * 1000) },
         'reconcile failed',
       );
-      if (!decision.quiet) await this.report(checkpoint, decision, log);
+      if (!failure.quiet) await reconciler.reportFailure(key, failure, this.halt.signal);
     } finally {
       clearTimeout(timer);
     }
   }
-
-  /** Conditions and events for a failed pass; failures here are logged, never thrown. */
-  private async report(checkpoint: string, decision: ReturnType<typeof decide>, log: Logger): Promise<void> {
-    const shares = this.deps.cache.sharesOn(checkpoint);
-    const statuses = settleError(
-      { checkpoint, shares, listed: undefined, retryFailed: false },
-      decision,
-      this.deps.now(),
-    );
-    for (const share of shares) {
-      const status = statuses.get(keyOf(share));
-      if (!status) continue;
-      const before = findCondition(share.status?.conditions, ConditionType.Stalled);
-      // A new message counts as news too: a stalled object that is then deleted now waits.
-      const entering =
-        !decision.transient &&
-        (before?.status !== 'True' ||
-          before.reason !== decision.reason ||
-          before.message !== readyMessage(status));
-      // Not the pass's signal, which may be what ended the pass: each call has its own deadline.
-      const signal = this.halt.signal;
-      try {
-        if (!isDeepStrictEqual(share.status, status)) {
-          this.deps.fence();
-          this.deps.cache.remember(await this.deps.writer.writeStatus(share, status, signal));
-        }
-        if (entering && decision.event) {
-          this.deps.fence();
-          // The object's own condition message: a deleting object's says its deletion waits.
-          await this.deps.events.record(
-            share,
-            decision.event,
-            readyMessage(status) ?? decision.message,
-            signal,
-          );
-        }
-      } catch (error: unknown) {
-        log.warn(
-          { object: keyOf(share), error: error instanceof Error ? error.message : String(error) },
-          'could not report failure',
-        );
-      }
-    }
-  }
-}
-
-function readyMessage(status: CheckpointShareStatus): string | undefined {
-  return findCondition(status.conditions, ConditionType.Ready)?.message;
 }

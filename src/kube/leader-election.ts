@@ -9,6 +9,11 @@ import { describeKubeError, kubeStatus } from './client.js';
 import { withDeadline } from './deadline.js';
 
 /** The Lease calls the elector makes (the whole CoordinationV1Api in production). */
+/** Thrown before a write when this replica cannot be sure it still holds the lease. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+}
+
 export type LeaseApi = Pick<
   CoordinationV1Api,
   'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'

@@ -4,10 +4,13 @@ import { parseDuration } from '../api/duration.js';
 import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../api/types.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { TerminalError } from '../openai/errors.js';
 import type { GrantResult, Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
+import { decide, type ErrorDecision } from './error-policy.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
+import { reportFailure } from './report-failure.js';
 import { hasFinalizer, homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
 import { checkpointNotFoundMessage, grantFailureMessage, settle } from './status.js';
 
@@ -40,6 +43,8 @@ export interface ReconcileDeps {
   partialView?: () => boolean;
   /** Counts permissions as soon as OpenAI confirms them, even if the pass fails later. */
   onPermissionsChanged?: (granted: number, revoked: number) => void;
+  /** Where a failure that could not be reported is logged. */
+  logger?: Logger;
 }
 
 /** While a pass leaves work waiting (a hand-over, a confirming list), look again this soon. */
@@ -70,8 +75,10 @@ const joined = (projects: readonly string[]) => projects.join(', ');
 /**
  * Reconciles one checkpoint: list, plan, then act in the order that keeps ownership records
  * ahead of OpenAI (finalizers, records, revokes, one grant, confirming list, statuses,
- * finalizer releases). Throws on any failure; the error policy turns it into conditions,
- * events and a backoff. A crash between any two steps leaves a state the next pass repairs.
+ * finalizer releases). Throws on any failure; errorPolicy turns it into a backoff, and
+ * reportFailure into conditions and events. A crash between any two steps leaves a state the
+ * next pass repairs. The one author of CheckpointShare status and events: every write passes
+ * the leadership fence.
  */
 export class CheckpointReconciler {
   /** Per checkpoint: the object generations when failed projects were last retried. */
@@ -266,6 +273,34 @@ export class CheckpointReconciler {
   ): Promise<void> {
     this.deps.fence?.();
     await this.deps.events.record(share, reason, message, signal);
+  }
+
+  errorPolicy(error: unknown): ErrorDecision {
+    return decide(error);
+  }
+
+  /** Conditions and events for a failed pass; failures here are logged, never thrown. */
+  async reportFailure(checkpoint: string, decision: ErrorDecision, signal?: AbortSignal): Promise<void> {
+    const logger = this.deps.logger;
+    await reportFailure(
+      {
+        shares: this.deps.shares,
+        writer: this.deps.writer,
+        events: this.deps.events,
+        now: this.deps.now,
+        fence: this.deps.fence ?? (() => undefined),
+        logger: logger ?? createLogger({ level: 'silent' }),
+      },
+      checkpoint,
+      decision,
+      signal,
+    );
+  }
+
+  /** What a pass did, for its log line. */
+  summary(outcome: ReconcileOutcome): Record<string, unknown> {
+    const { objects, calls, granted, revoked, adopted, changed } = outcome;
+    return { objects, calls, granted, revoked, adopted, changed };
   }
 
   private shouldRetryFailed(checkpoint: string, signature: string): boolean {

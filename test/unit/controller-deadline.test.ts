@@ -58,17 +58,14 @@ function controllerWith(list: PermissionsApi['list'], passTimeoutMs?: number) {
   });
   const queue = new WorkQueue({ baseMs: 10, maxMs: 10, jitter: 0, ratePerSecond: 100, burst: 100 });
   const controller = new Controller({
-    cache,
     queue,
     reconciler,
-    writer,
-    events,
+    keys: () => cache.checkpoints(),
     logger,
     metrics: undefined,
     workers: 1,
     recheckMs: 600_000,
-    now,
-    fence: () => undefined,
+    keyField: 'checkpoint',
     ...(passTimeoutMs === undefined ? {} : { passTimeoutMs }),
   });
   return { controller, lines };

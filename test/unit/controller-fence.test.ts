@@ -60,21 +60,19 @@ function failingController(fence: () => void) {
     failedRecheckMs: 600_000,
     now,
     fence,
+    logger,
   });
   const controller = new Controller({
-    cache,
     queue: new WorkQueue(DEFAULT_BACKOFF),
     reconciler,
-    writer,
-    events,
+    keys: () => cache.checkpoints(),
     logger,
     metrics: undefined,
     workers: 1,
     recheckMs: 600_000,
-    now,
-    fence,
+    keyField: 'checkpoint',
   });
-  controller.upsert(share('a').projects('proj_a').build());
+  cache.upsert(share('a').projects('proj_a').build());
   return { controller, writes, lines };
 }
 

@@ -1,11 +1,11 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../../src/api/types.js';
-import { decide } from '../../src/controller/error-policy.js';
 import { classifyError } from '../../src/openai/classify.js';
 import type { Operation } from '../../src/openai/errors.js';
 import { TerminalError } from '../../src/openai/errors.js';
 import { explain } from '../../src/openai/explain.js';
+import { decide } from '../../src/reconcile/error-policy.js';
 import { grantFailureMessage, settle, settleError } from '../../src/reconcile/status.js';
 import { K, perm, share } from '../support/builders.js';
 

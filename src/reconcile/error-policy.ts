@@ -1,11 +1,12 @@
 import { ConditionReason, EventReason } from '../api/constants.js';
 import { describeKubeError, kubeStatus } from '../kube/client.js';
+import { NotLeaderError } from '../kube/leader-election.js';
 import { redactSecrets } from '../observability/logger.js';
-import { TerminalError, TransientError } from '../openai/errors.js';
+import { OpenAIPermissionError, TerminalError, TransientError } from '../openai/errors.js';
 import { describeFailure, explain } from '../openai/explain.js';
-import type { PassError } from '../reconcile/status.js';
+import type { PassError } from './status.js';
 
-/** What the controller does about a failed pass: the one place errors become behaviour. */
+/** What a failed pass means: the one place errors become behaviour (kube-rs's error_policy). */
 export interface ErrorDecision extends PassError {
   /** Wait at least this long before the next attempt (the server's retry-after). */
   minDelayMs: number;
@@ -16,16 +17,28 @@ export interface ErrorDecision extends PassError {
   backoff: 'exponential' | 'recheck' | 'none';
   /** Retried without touching conditions (a write conflict is routine, not news). */
   quiet: boolean;
+  /** Fields for the failure's log line. */
+  log: Record<string, unknown>;
   /** Warning event when the object newly enters this state. */
   event: EventReason | undefined;
 }
 
-/** Thrown before a write when this replica cannot be sure it still holds the lease. */
-export class NotLeaderError extends Error {
-  override readonly name = 'NotLeaderError';
+export function decide(error: unknown): ErrorDecision {
+  const decision = classify(error);
+  return {
+    ...decision,
+    log: {
+      reason: decision.reason,
+      error: decision.message,
+      // OpenAI's own words (already scrubbed of anything key-shaped), for whoever debugs it.
+      ...(error instanceof OpenAIPermissionError ? { openai: error.message } : {}),
+    },
+  };
 }
 
-export function decide(error: unknown): ErrorDecision {
+type Classified = Omit<ErrorDecision, 'log'>;
+
+function classify(error: unknown): Classified {
   if (error instanceof NotLeaderError) {
     return {
       transient: true,
@@ -110,6 +123,6 @@ function terminal(
   reason: string,
   described: Pick<PassError, 'message' | 'why' | 'fix'>,
   event: EventReason,
-): ErrorDecision {
+): Classified {
   return { transient: false, reason, ...described, minDelayMs: 0, backoff: 'recheck', event, quiet: false };
 }

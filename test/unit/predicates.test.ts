@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { needsPass } from '../../src/controller/predicates.js';
+import { K2, share } from '../support/builders.js';
+
+const base = () => share('a').projects('proj_a').managing('proj_a');
+
+describe('needsPass: which watched updates queue a reconcile', () => {
+  const cases = [
+    {
+      reason: 'a new project in the spec changes the plan',
+      after: base().projects('proj_a', 'proj_b'),
+      pass: true,
+    },
+    { reason: 'a new checkpoint in the spec moves the grants', after: base().on(K2), pass: true },
+    { reason: 'suspending stops all writes', after: base().suspended(), pass: true },
+    { reason: 'a deletion starts the release', after: base().deleting(), pass: true },
+    { reason: 'a finished move changes the home checkpoint', after: base().home(K2), pass: true },
+    {
+      reason: 'someone removed the finalizer of a live object',
+      after: base().fresh().managing('proj_a'),
+      pass: true,
+    },
+    {
+      reason: "the operator's own status write feeds nothing back",
+      after: base().managing('proj_a', 'proj_b'),
+      pass: false,
+    },
+    { reason: 'an identical resync delivers nothing new', after: base(), pass: false },
+  ];
+  for (const { reason, after, pass } of cases) {
+    it(reason, () => {
+      expect(needsPass(base().build(), after.build())).toBe(pass);
+    });
+  }
+
+  it('lets a deleting object drop its finalizer without another pass', () => {
+    const deleting = base().deleting();
+    expect(needsPass(deleting.build(), base().deleting().fresh().build())).toBe(false);
+  });
+});

@@ -26,13 +26,22 @@ export interface GrantResult {
 }
 
 /**
+ * What a list found, as Crossplane's ExternalObservation.ResourceExists: a checkpoint that is
+ * gone is an answer (nothing left to grant or revoke), not an error.
+ */
+export type Observation = { exists: false } | { exists: true; permissions: Permission[] };
+
+/**
  * Every method takes the caller's `signal` (its pass ran out of time, or the process is
  * stopping): once it aborts, nothing more is sent and the call fails as transient. Each HTTP
  * exchange also has a deadline of its own.
  */
 export interface PermissionsApi {
-  /** Every permission on the checkpoint, every page followed. Never mutates. */
-  list(checkpoint: string, signal?: AbortSignal): Promise<Permission[]>;
+  /**
+   * Every permission on the checkpoint, every page followed, or that the checkpoint does not
+   * exist (OpenAI answered 404). Never mutates.
+   */
+  list(checkpoint: string, signal?: AbortSignal): Promise<Observation>;
   /**
    * Grants the projects in one create call, splitting the batch only to isolate projects OpenAI
    * rejects with a 400. Never resends a create blindly: on a transient failure it throws, and

@@ -9,7 +9,7 @@ import {
   TransientError,
 } from './errors.js';
 import { explain } from './explain.js';
-import type { GrantFailure, GrantResult, Permission, PermissionsApi } from './permissions.js';
+import type { GrantFailure, GrantResult, Observation, Permission, PermissionsApi } from './permissions.js';
 import type { RequestLimiter } from './rate-limiter.js';
 import { BodyShapeError, decodeDeleted, decodePermissionPage } from './response-body.js';
 import { DEFAULT_RETRY, type RetryOptions, retryIdempotent } from './retry.js';
@@ -88,7 +88,17 @@ export class SdkPermissionsApi implements PermissionsApi {
    * Follows every page (`limit=100`, `after` = the previous page's `last_id`) rather than the
    * SDK's auto-pagination, so each page passes the rate limiter and is retried on its own.
    */
-  async list(checkpoint: string, signal?: AbortSignal): Promise<Permission[]> {
+  async list(checkpoint: string, signal?: AbortSignal): Promise<Observation> {
+    try {
+      return { exists: true, permissions: await this.#listPages(checkpoint, signal) };
+    } catch (error: unknown) {
+      // Classified at this boundary like every failure; only here is a 404 an answer.
+      if (error instanceof TerminalError && error.reason === 'CheckpointNotFound') return { exists: false };
+      throw error;
+    }
+  }
+
+  async #listPages(checkpoint: string, signal: AbortSignal | undefined): Promise<Permission[]> {
     const byId = new Map<string, Permission>();
     const cursors = new Set<string>();
     let after: string | undefined;

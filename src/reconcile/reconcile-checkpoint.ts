@@ -5,8 +5,7 @@ import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../ap
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { TerminalError } from '../openai/errors.js';
-import type { GrantResult, Permission, PermissionsApi } from '../openai/permissions.js';
+import type { Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
 import { decide, type ErrorDecision } from './error-policy.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
@@ -92,7 +91,13 @@ export class CheckpointReconciler {
    */
   async reconcile(checkpoint: string, signal?: AbortSignal): Promise<ReconcileOutcome> {
     const calls: CallCounts = { list: 0, grant: 0, revoke: 0 };
-    const api = this.counted(calls, signal);
+    const { permissions } = this.deps;
+    /** The permissions listed, or undefined when the checkpoint is gone (nothing left to do there). */
+    const list = async (): Promise<Permission[] | undefined> => {
+      calls.list += 1;
+      const observed = await permissions.list(checkpoint, signal);
+      return observed.exists ? observed.permissions : undefined;
+    };
     let shares = this.deps.shares.sharesOn(checkpoint);
     const outcome: ReconcileOutcome = {
       checkpoint,
@@ -127,7 +132,7 @@ export class CheckpointReconciler {
 
     const signature = shares.map((s) => `${keyOf(s)}@${s.metadata.generation ?? 0}`).join(',');
     const retryFailed = this.shouldRetryFailed(checkpoint, signature);
-    let listed = await api.list(checkpoint);
+    let listed = await list();
     const partial = this.deps.partialView?.() ?? false;
     const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed, partial });
     const replace = (updated: CheckpointShare) => {
@@ -153,7 +158,8 @@ export class CheckpointReconciler {
     const sets = deriveSets(view());
     for (const permission of work.revoke) {
       fence();
-      await api.revoke(checkpoint, permission.id);
+      calls.revoke += 1;
+      await permissions.revoke(checkpoint, permission.id, signal);
       this.deps.onPermissionsChanged?.(0, 1);
       outcome.changed = true;
       outcome.revoked.push(permission.projectId);
@@ -162,7 +168,8 @@ export class CheckpointReconciler {
     const grantFailures = new Map<string, GrantFailure>();
     if (work.grant.length > 0) {
       fence();
-      const result = await api.grant(checkpoint, work.grant);
+      calls.grant += 1;
+      const result = await permissions.grant(checkpoint, work.grant, signal);
       this.deps.onPermissionsChanged?.(result.granted.length, 0);
       outcome.changed = true;
       outcome.granted = result.granted.map((p) => p.projectId);
@@ -171,7 +178,7 @@ export class CheckpointReconciler {
       if (listed) listed = [...listed, ...result.granted];
     }
     // A revoke is only done once a list no longer shows it.
-    if (work.revoke.length > 0) listed = await api.list(checkpoint);
+    if (work.revoke.length > 0) listed = await list();
 
     await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures, signal);
     outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
@@ -319,38 +326,6 @@ export class CheckpointReconciler {
     }
     return Math.max(interval, this.deps.minIntervalMs);
   }
-
-  /** The permissions API with this pass's calls counted (for the outcome log line). */
-  private counted(calls: CallCounts, signal: AbortSignal | undefined): CountedApi {
-    const api = this.deps.permissions;
-    return {
-      async list(checkpoint: string) {
-        calls.list += 1;
-        try {
-          return await api.list(checkpoint, signal);
-        } catch (error: unknown) {
-          // A checkpoint that is gone has nothing left to grant or revoke; the view says so.
-          if (error instanceof TerminalError && error.reason === 'CheckpointNotFound') return undefined;
-          throw error;
-        }
-      },
-      grant(checkpoint, projectIds) {
-        calls.grant += 1;
-        return api.grant(checkpoint, projectIds, signal);
-      },
-      revoke(checkpoint, permissionId) {
-        calls.revoke += 1;
-        return api.revoke(checkpoint, permissionId, signal);
-      },
-    };
-  }
-}
-
-/** The permissions API of one pass: its signal is bound in, and a vanished checkpoint lists as undefined. */
-interface CountedApi {
-  list(checkpoint: string): Promise<Permission[] | undefined>;
-  grant(checkpoint: string, projectIds: readonly string[]): Promise<GrantResult>;
-  revoke(checkpoint: string, permissionId: string): Promise<void>;
 }
 
 /** Status as compared for "nothing changed": absent and empty lists are the same. */

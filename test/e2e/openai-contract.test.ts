@@ -7,6 +7,7 @@ import {
   TerminalError,
   TransientError,
 } from '../../src/openai/errors.js';
+import type { Permission } from '../../src/openai/permissions.js';
 import { SdkPermissionsApi, type SdkPermissionsApiOptions } from '../../src/openai/sdk-permissions.js';
 
 /**
@@ -99,10 +100,17 @@ beforeEach(() => {
   observed = [];
 });
 
+/** The permissions a list found on a checkpoint that must exist. */
+async function permissionsOn(api: SdkPermissionsApi, on: string): Promise<Permission[]> {
+  const observed = await api.list(on);
+  if (!observed.exists) throw new Error(`expected ${on} to exist`);
+  return observed.permissions;
+}
+
 describe('list', () => {
   it('follows every page of 100 with the after cursor', async () => {
     const added = projects(250).map((p) => standIn.store.addPermission(checkpoint, p).id);
-    const listed = await client().list(checkpoint);
+    const listed = await permissionsOn(client(), checkpoint);
 
     expect(listed.map((p) => p.id).sort()).toEqual([...added].sort());
     expect(new Set(listed.map((p) => p.projectId)).size).toBe(250);
@@ -120,14 +128,14 @@ describe('list', () => {
   });
 
   it('reads an empty checkpoint in one request', async () => {
-    await expect(client().list(checkpoint)).resolves.toEqual([]);
+    await expect(client().list(checkpoint)).resolves.toEqual({ exists: true, permissions: [] });
     expect(standIn.counts().list).toBe(1);
   });
 
   it('retries a failed page on its own and still lists everything', async () => {
     for (const p of projects(150)) standIn.store.addPermission(checkpoint, p);
     standIn.faults.inject({ kind: 'server-error', operation: 'list' });
-    await expect(client().list(checkpoint)).resolves.toHaveLength(150);
+    expect(await permissionsOn(client(), checkpoint)).toHaveLength(150);
     expect(standIn.counts().list).toBe(3);
     expect(observed.map(([, code]) => code)).toEqual(['500', '200', '200']);
     expect(waits).toHaveLength(1);
@@ -245,7 +253,7 @@ describe('grant', () => {
   it('gets a second permission when granting a project twice (so duplicates are visible)', async () => {
     await client().grant(checkpoint, ['proj_twice']);
     await client().grant(checkpoint, ['proj_twice']);
-    const listed = await client().list(checkpoint);
+    const listed = await permissionsOn(client(), checkpoint);
     expect(listed.filter((p) => p.projectId === 'proj_twice')).toHaveLength(2);
   });
 
@@ -366,11 +374,13 @@ describe('errors, end to end', () => {
     expect(error.message).not.toContain(key);
   });
 
-  it.each(['list', 'grant'] as const)('unknown checkpoint on %s is CheckpointNotFound', async (operation) => {
-    const api = client();
-    const call =
-      operation === 'list' ? api.list('ft-doesNotExist') : api.grant('ft-doesNotExist', ['proj_a']);
-    const error = await failure(call);
+  it('a list of an unknown checkpoint answers that it does not exist', async () => {
+    await expect(client().list('ft-doesNotExist')).resolves.toEqual({ exists: false });
+    expect(observed).toEqual([['list', '404']]);
+  });
+
+  it('a grant on an unknown checkpoint is CheckpointNotFound', async () => {
+    const error = await failure(client().grant('ft-doesNotExist', ['proj_a']));
     expect(error).toMatchObject({ reason: 'CheckpointNotFound', status: 404, checkpoint: 'ft-doesNotExist' });
   });
 
@@ -418,7 +428,7 @@ describe('errors, end to end', () => {
     expect(error.message).toMatch(/timed out/);
     expect(standIn.counts().grant).toBe(1);
     await standIn.idle();
-    const listed = await client().list(checkpoint);
+    const listed = await permissionsOn(client(), checkpoint);
     expect(listed.map((p) => p.projectId)).toEqual(['proj_slow']);
   });
 
@@ -481,7 +491,7 @@ describe('errors, end to end', () => {
   it('a create that succeeded upstream but answered 500 is thrown, and the list shows it', async () => {
     standIn.faults.inject({ kind: 'server-error', operation: 'grant', afterCommit: true });
     await failure(client().grant(checkpoint, ['proj_a']));
-    expect((await client().list(checkpoint)).map((p) => p.projectId)).toEqual(['proj_a']);
+    expect((await permissionsOn(client(), checkpoint)).map((p) => p.projectId)).toEqual(['proj_a']);
   });
 });
 
@@ -497,7 +507,7 @@ describe('retry-after', () => {
 
   it('a retry-after within the cap is waited out exactly, then the call succeeds', async () => {
     standIn.faults.inject({ kind: 'rate-limit', operation: 'list', retryAfterSeconds: 5 });
-    await expect(client().list(checkpoint)).resolves.toEqual([]);
+    await expect(client().list(checkpoint)).resolves.toEqual({ exists: true, permissions: [] });
     expect(waits).toEqual([5000]);
     expect(pauses).toEqual([5000]);
     expect(observed).toEqual([

@@ -6,15 +6,13 @@ import type { EventRecorder } from '../../src/kube/events.js';
 import type { ShareWriter } from '../../src/kube/share-writer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { TransientError } from '../../src/openai/errors.js';
-import type { Permission, PermissionsApi } from '../../src/openai/permissions.js';
+import type { PermissionsApi } from '../../src/openai/permissions.js';
 import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
 import { K, share } from '../support/builders.js';
 import { waitFor } from '../support/wait.js';
 
 /** A list that never answers: it ends only when the caller's signal aborts, as the SDK client does. */
-function hangingList(
-  signals: AbortSignal[],
-): (checkpoint: string, signal?: AbortSignal) => Promise<Permission[]> {
+function hangingList(signals: AbortSignal[]): PermissionsApi['list'] {
   return (checkpoint, signal) => {
     if (signal) signals.push(signal);
     return new Promise((_resolve, reject) => {
@@ -85,7 +83,7 @@ describe('Controller: bounded passes', () => {
     const { controller, lines } = controllerWith(async (checkpoint, signal) => {
       calls += 1;
       // The first list hangs forever; the retry answers.
-      return calls === 1 ? hanging(checkpoint, signal) : [];
+      return calls === 1 ? hanging(checkpoint, signal) : { exists: true, permissions: [] };
     }, 200);
     stop = () => controller.stop(1000);
     controller.start();

@@ -292,7 +292,7 @@ describe('RateLimiter', () => {
           await expect(api.list('ckpt-a')).rejects.toMatchObject({ status });
           const b = api.list('ckpt-b');
           await clock.runUntilIdle();
-          await expect(b).resolves.toEqual([]);
+          await expect(b).resolves.toEqual({ exists: true, permissions: [] });
           expect(arrivals).toEqual([
             { checkpoint: 'ckpt-a', at: 0 },
             { checkpoint: 'ckpt-b', at: bStartsAt },

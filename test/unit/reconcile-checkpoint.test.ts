@@ -7,12 +7,13 @@ import { CheckpointReconciler, type ReconcileDeps } from '../../src/reconcile/re
 import { K, perm, share } from '../support/builders.js';
 
 /** In-memory OpenAI and Kubernetes fakes that record every call. */
-function fakes(shares: CheckpointShare[], listed: Permission[]) {
+/** `listed` undefined: the checkpoint does not exist. */
+function fakes(shares: CheckpointShare[], listed: Permission[] | undefined) {
   const calls: string[] = [];
   const permissions: PermissionsApi = {
     list: async () => {
       calls.push('list');
-      return listed;
+      return listed === undefined ? { exists: false } : { exists: true, permissions: listed };
     },
     grant: async (_checkpoint, projectIds) => {
       calls.push(`grant ${projectIds.join(',')}`);
@@ -94,6 +95,14 @@ describe('CheckpointReconciler', () => {
     );
     const outcome = await reconcilerFor(f).reconcile(K);
     expect(outcome.requeueAfterMs).toBe(ms);
+  });
+
+  it('answers a checkpoint that does not exist with Stalled CheckpointNotFound, once', async () => {
+    const f = fakes([share('a').projects('proj_a').managing('proj_a').build()], undefined);
+    const outcome = await reconcilerFor(f).reconcile(K);
+    expect(f.calls).toEqual(['list', 'status a proj_a', 'event CheckpointNotFound']);
+    // Nothing to look at until the slow recheck: the checkpoint may come back, the grants will not.
+    expect(outcome.requeueAfterMs).toBe(600_000);
   });
 
   it('makes no write at all once the leadership fence says no', async () => {

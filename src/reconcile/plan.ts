@@ -1,5 +1,6 @@
 import type { CheckpointShare } from '../api/types.js';
 import type { Permission } from '../openai/permissions.js';
+import { handsOff, authoritative as isAuthoritative, mayRevokeUnrecorded } from './hands-off.js';
 import { hasFinalizer, homeOf, isDeleting, keyOf, managedOf, projectsOf } from './share-facts.js';
 
 /**
@@ -66,14 +67,10 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
     const specHere = share.spec.checkpoint === view.checkpoint;
     if (live && specHere) {
       for (const p of projectsOf(share)) desired.add(p);
-      // A suspended object makes no writes, so its Authoritative mode revokes nothing.
-      if (share.spec.mode === 'Authoritative' && !share.spec.suspend) authoritative = true;
+      if (isAuthoritative(share)) authoritative = true;
     }
     if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) managed.add(p);
-    // Suspended objects make no writes, not even on deletion (as Flux skips pruning for a
-    // suspended Kustomization); Orphan deletions leave their grants by definition.
-    const handsOff = share.spec.suspend || (role === 'deleting' && share.spec.deletionPolicy === 'Orphan');
-    if (handsOff) {
+    if (handsOff(share)) {
       if (specHere && live) for (const p of projectsOf(share)) protectedProjects.add(p);
       if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) protectedProjects.add(p);
     }
@@ -81,7 +78,7 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
       for (const f of share.status?.failures ?? []) failed.add(f.projectId);
   }
   const listed = new Set((view.listed ?? []).map((p) => p.projectId));
-  if (authoritative && !view.partial) for (const p of listed) managed.add(p);
+  if (mayRevokeUnrecorded(authoritative, view.partial ?? false)) for (const p of listed) managed.add(p);
   return { desired, protected: protectedProjects, managed, listed, failed, authoritative };
 }
 
@@ -102,9 +99,9 @@ export interface Plan {
   adopt: Map<string, string[]>;
 }
 
-/** True when a settled, unsuspended object's projects may be granted by this pass. */
+/** True when a settled object's projects may be granted by this pass. */
 function acts(share: CheckpointShare, checkpoint: string): boolean {
-  return roleOf(share, checkpoint) === 'settled' && !share.spec.suspend;
+  return roleOf(share, checkpoint) === 'settled' && !handsOff(share);
 }
 
 /**
@@ -169,7 +166,7 @@ export function plan(view: CheckpointView): Plan {
  */
 export function stillHeld(share: CheckpointShare, view: CheckpointView): string[] {
   if (view.listed === undefined) return [];
-  if (isDeleting(share) && (share.spec.deletionPolicy === 'Orphan' || share.spec.suspend)) return [];
+  if (isDeleting(share) && handsOff(share)) return [];
   const listed = new Set(view.listed.map((p) => p.projectId));
   const heldElsewhere = new Set<string>();
   for (const other of view.shares) {

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import type { Permission, PermissionsApi } from '../openai/permissions.js';
 import { findCondition } from './conditions.js';
 import { decide, type ErrorDecision } from './error-policy.js';
+import { releasableWithoutOpenAI } from './hands-off.js';
 import { type CheckpointView, deriveSets, plan, roleOf } from './plan.js';
 import { reportFailure } from './report-failure.js';
 import { hasFinalizer, homeOf, keyOf, managedOf, projectsOf } from './share-facts.js';
@@ -349,9 +350,4 @@ function entersStall(
   return (
     now?.status === 'True' && now.reason === reason && !(was?.status === 'True' && was.reason === reason)
   );
-}
-
-/** Deleting objects whose finalizer may go without asking OpenAI anything. */
-function releasableWithoutOpenAI(share: CheckpointShare): boolean {
-  return share.spec.deletionPolicy === 'Orphan' || share.spec.suspend || managedOf(share).length === 0;
 }

@@ -1,20 +1,4 @@
-/**
- * A work queue with controller-runtime's guarantees: a key is queued at most once however often
- * it is added, a key is never handed to two workers at once (an add while it is processed is
- * kept and delivered after `done`), delayed adds keep the earliest deadline, and failures back
- * off per key exponentially with jitter under one global token bucket.
- */
-
-export interface QueueMetrics {
-  add(): void;
-  retry(): void;
-  depth(n: number): void;
-  /** Seconds a key waited in the queue before a worker took it. */
-  queued(seconds: number): void;
-  /** Seconds a worker held the key. */
-  worked(seconds: number): void;
-}
-
+import type { QueueMetrics } from '../observability/metrics.js';
 export interface BackoffPolicy {
   baseMs: number;
   maxMs: number;
@@ -33,6 +17,12 @@ export const DEFAULT_BACKOFF: BackoffPolicy = {
   burst: 100,
 };
 
+/**
+ * A work queue with controller-runtime's guarantees: a key is queued at most once however often
+ * it is added, a key is never handed to two workers at once (an add while it is processed is
+ * kept and delivered after `done`), delayed adds keep the earliest deadline, and failures back
+ * off per key exponentially with jitter under one global token bucket.
+ */
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();

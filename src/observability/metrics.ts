@@ -1,9 +1,19 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { QueueMetrics } from '../controller/work-queue.js';
 
 export const CONTROLLER_NAME = 'checkpointshare';
 
 export type ReconcileResult = 'success' | 'error' | 'requeue_after';
+
+/** What the work queue reports, as controller-runtime's workqueue metrics. */
+export interface QueueMetrics {
+  add(): void;
+  retry(): void;
+  depth(n: number): void;
+  /** Seconds a key waited in the queue before a worker took it. */
+  queued(seconds: number): void;
+  /** Seconds a worker held the key. */
+  worked(seconds: number): void;
+}
 
 /** The operator's metrics, named as controller-runtime names them so existing dashboards work. */
 export class OperatorMetrics {

@@ -1,6 +1,7 @@
 import { type CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/constants.js';
 import type { CheckpointShare } from '../api/types.js';
+import { backoffDelay } from '../flow/backoff.js';
 import { describeKubeError } from '../kube/client.js';
 import { withDeadline } from '../kube/deadline.js';
 import type { Logger } from '../observability/logger.js';
@@ -236,8 +237,7 @@ class ScopeLoop {
   private backoff(): number {
     const min = this.options.minBackoffMs ?? 200;
     const max = this.options.maxBackoffMs ?? 30_000;
-    const base = Math.min(max, min * 2 ** Math.min(this.failures - 1, 20));
-    return Math.round(base * (0.8 + Math.random() * 0.4));
+    return backoffDelay(this.failures, { baseMs: min, maxMs: max, jitter: { below: 0.2, above: 0.2 } });
   }
 
   private sleep(ms: number): Promise<void> {

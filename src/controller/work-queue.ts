@@ -1,3 +1,5 @@
+import { backoffDelay } from '../flow/backoff.js';
+import { TokenBucket } from '../flow/token-bucket.js';
 import type { QueueMetrics } from '../observability/metrics.js';
 export interface BackoffPolicy {
   baseMs: number;
@@ -33,8 +35,8 @@ export class WorkQueue {
   /** After a failure, the key is not handed out before this time, whoever adds it. */
   private readonly notBefore = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
-  private tokens: number;
-  private tokensAt: number;
+  /** Global bound on failure requeues, whatever the key. */
+  private readonly bucket: TokenBucket;
   private shuttingDown = false;
 
   constructor(
@@ -42,8 +44,11 @@ export class WorkQueue {
     private readonly metrics?: QueueMetrics,
     private readonly random: () => number = Math.random,
   ) {
-    this.tokens = backoff.burst;
-    this.tokensAt = Date.now();
+    this.bucket = new TokenBucket({
+      ratePerSecond: backoff.ratePerSecond,
+      burst: backoff.burst,
+      now: Date.now,
+    });
   }
 
   get length(): number {
@@ -93,9 +98,13 @@ export class WorkQueue {
   addRateLimited(key: string, minDelayMs = 0): number {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
-    const exponential = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** failures);
-    const jittered = exponential * (1 + this.backoff.jitter * this.random());
-    const delay = Math.max(minDelayMs, Math.round(jittered), this.takeToken());
+    const { baseMs, maxMs, jitter } = this.backoff;
+    const stepped = backoffDelay(
+      failures + 1,
+      { baseMs, maxMs, jitter: { below: 0, above: jitter } },
+      this.random,
+    );
+    const delay = Math.max(minDelayMs, stepped, this.bucket.take());
     this.metrics?.retry();
     this.notBefore.set(key, Date.now() + delay);
     this.addAfter(key, delay);
@@ -155,17 +164,5 @@ export class WorkQueue {
     if (added !== undefined) this.metrics?.queued((Date.now() - added) / 1000);
     this.metrics?.depth(this.queue.length);
     return key;
-  }
-
-  /** Milliseconds until the global bucket has a token for one more failure requeue. */
-  private takeToken(): number {
-    const now = Date.now();
-    this.tokens = Math.min(
-      this.backoff.burst,
-      this.tokens + ((now - this.tokensAt) / 1000) * this.backoff.ratePerSecond,
-    );
-    this.tokensAt = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.backoff.ratePerSecond) * 1000);
   }
 }

@@ -1,4 +1,5 @@
 import { setTimeout as wait } from 'node:timers/promises';
+import { TokenBucket } from '../flow/token-bucket.js';
 
 /** Time as the limiter sees it; injectable so tests count requests without real waiting. */
 export interface LimiterClock {
@@ -52,15 +53,8 @@ export interface RequestLimiter {
  * a sleeper whose token fell inside the pause takes a new one when it wakes.
  */
 export class RateLimiter implements RequestLimiter {
-  readonly #rate: number;
-  readonly #burst: number;
   readonly #clock: LimiterClock;
-  /**
-   * Tokens at #updatedAt, which lies in the future during a pause. May go negative: each unit
-   * below zero is a reservation already handed to a sleeper.
-   */
-  #tokens: number;
-  #updatedAt: number;
+  readonly #bucket: TokenBucket;
   #pausedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: RateLimiterOptions) {
@@ -70,17 +64,19 @@ export class RateLimiter implements RequestLimiter {
     const burst = options.burst ?? 1;
     if (!Number.isInteger(burst) || burst < 1)
       throw new RangeError(`burst must be a positive integer, got ${burst}`);
-    this.#rate = options.requestsPerSecond / 1000;
-    this.#burst = burst;
-    this.#clock = options.clock ?? systemClock;
-    this.#tokens = burst;
-    this.#updatedAt = this.#clock.now();
+    const clock = options.clock ?? systemClock;
+    this.#clock = clock;
+    this.#bucket = new TokenBucket({
+      ratePerSecond: options.requestsPerSecond,
+      burst,
+      now: () => clock.now(),
+    });
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     for (;;) {
-      const delayMs = this.#reserve();
+      const delayMs = this.#bucket.take();
       if (delayMs > 0) await this.#clock.sleep(delayMs, signal);
       // A pause that began while this caller slept voided its token: it takes a new one.
       if (this.#clock.now() >= this.#pausedUntil) return;
@@ -93,35 +89,17 @@ export class RateLimiter implements RequestLimiter {
     const until = now + ms;
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
-    this.#refill(now);
     // The last reservation handed out is due when the bucket climbs back to zero. If that is
     // after the pause, so is every new one.
-    const lastDue = now + Math.max(0, -this.#tokens) / this.#rate;
-    if (lastDue >= until) return;
+    if (this.#bucket.dueAt(now) >= until) return;
     // Otherwise the bucket restarts at the end of the pause holding what it would had the last
     // request started now, and at most one token: the first request after the pause keeps its
     // distance from any before it, and the queue that built up during the pause does not burst.
-    this.#tokens = Math.min(1, Math.max(0, this.#tokens) + ms * this.#rate);
-    this.#updatedAt = until;
+    const tokens = Math.min(1, Math.max(0, this.#bucket.level(now)) + this.#bucket.accrued(ms));
+    this.#bucket.restart(until, tokens);
   }
 
   pauseLeft(): number {
     return Math.max(0, Math.ceil(this.#pausedUntil - this.#clock.now()));
-  }
-
-  /** Takes a token; returns how long to sleep until it is due (0: now). */
-  #reserve(): number {
-    const now = this.#clock.now();
-    this.#refill(now);
-    this.#tokens -= 1;
-    if (this.#tokens >= 0) return 0;
-    // Rounded up: waking a fraction of a millisecond early would let a request start before its token.
-    return Math.ceil(-this.#tokens / this.#rate);
-  }
-
-  /** Moves the state to `now`; during a pause (#updatedAt ahead) this takes tokens away. */
-  #refill(now: number): void {
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#rate);
-    this.#updatedAt = now;
   }
 }

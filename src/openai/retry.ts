@@ -1,5 +1,6 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
+import { backoffDelay } from '../flow/backoff.js';
 import { TransientError } from './errors.js';
 
 export interface RetryOptions {
@@ -29,10 +30,10 @@ export const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 250, maxDelayMs: 10_000
 const realSleep = (ms: number, signal?: AbortSignal) =>
   wait(ms, undefined, signal === undefined ? undefined : { signal });
 
-/** Full-jitter-ish exponential backoff: half fixed, half random, so retries spread out. */
+/** Exponential backoff, half fixed and half random, so retries spread out. */
 function backoff(attempt: number, options: Required<RetryOptions>): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + (ceiling / 2) * options.random());
+  const steps = { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, jitter: { below: 0.5, above: 0 } };
+  return backoffDelay(attempt, steps, options.random);
 }
 
 /**

@@ -36,6 +36,10 @@ export class ConfigError extends Error {
 interface Setting {
   env: string;
   flag: string;
+  /** The flag's value, as the help shows it. */
+  arg: string;
+  /** What applies when neither the flag nor the variable is set, as the help says it. */
+  default: string;
   description: string;
 }
 
@@ -44,84 +48,137 @@ export const SETTINGS = {
   openaiAdminKey: {
     env: 'OPENAI_ADMIN_KEY',
     flag: 'openai-admin-key',
-    description: 'OpenAI admin key (sk-admin-...); required',
+    arg: 'KEY',
+    default: 'required',
+    description: 'OpenAI admin key (sk-admin-...)',
   },
   openaiBaseUrl: {
     env: 'OPENAI_BASE_URL',
     flag: 'openai-base-url',
-    description: 'OpenAI API base URL (default https://api.openai.com/v1)',
+    arg: 'URL',
+    default: 'https://api.openai.com/v1',
+    description: 'OpenAI API base URL',
   },
   watchNamespaces: {
     env: 'WATCH_NAMESPACES',
     flag: 'watch-namespaces',
-    description: 'comma-separated namespaces to watch (default: all)',
+    arg: 'A,B',
+    default: 'all namespaces',
+    description: 'comma-separated namespaces to watch',
   },
   maxConcurrentReconciles: {
     env: 'MAX_CONCURRENT_RECONCILES',
     flag: 'max-concurrent-reconciles',
-    description: 'checkpoints reconciled in parallel (default 4)',
+    arg: 'N',
+    default: '4',
+    description: 'checkpoints reconciled in parallel',
   },
   resyncInterval: {
     env: 'RESYNC_INTERVAL',
     flag: 'resync-interval',
-    description: 'default drift-check interval (default 10m)',
+    arg: 'DURATION',
+    default: '10m',
+    description: 'default drift-check interval',
   },
   minResyncInterval: {
     env: 'MIN_RESYNC_INTERVAL',
     flag: 'min-resync-interval',
-    description: 'shortest drift-check interval; a shorter spec.interval is raised to it (default 30s)',
+    arg: 'DURATION',
+    default: '30s',
+    description: 'shortest drift-check interval: floor of spec.interval and RESYNC_INTERVAL',
   },
   openaiMaxRps: {
     env: 'OPENAI_MAX_RPS',
     flag: 'openai-max-rps',
-    description: 'OpenAI requests per second, shared by all calls (default 5)',
+    arg: 'N',
+    default: '5',
+    description: 'OpenAI requests per second, shared by all calls',
   },
   openaiRequestTimeout: {
     env: 'OPENAI_REQUEST_TIMEOUT',
     flag: 'openai-request-timeout',
-    description: 'deadline of one OpenAI request, response body included (default 30s)',
+    arg: 'DURATION',
+    default: '30s',
+    description: 'deadline of one OpenAI request, response body included',
   },
   leaderElection: {
     env: 'LEADER_ELECTION',
     flag: 'leader-election',
-    description: 'true/false (default true, in a cluster or not)',
+    arg: 'true|false',
+    default: 'true',
+    description: 'leader election, in a cluster or not',
   },
   leaseDuration: {
     env: 'LEASE_DURATION',
     flag: 'lease-duration',
-    description: 'how long a standby waits on an unrenewed Lease before taking it (default 15s)',
+    arg: 'DURATION',
+    default: '15s',
+    description: 'how long a standby waits on an unrenewed Lease before taking it',
   },
   renewDeadline: {
     env: 'RENEW_DEADLINE',
     flag: 'renew-deadline',
-    description: 'how long the leader keeps trying to renew before it stops acting (default 10s)',
+    arg: 'DURATION',
+    default: '10s',
+    description: 'how long the leader keeps trying to renew before it stops acting; shorter than the lease',
   },
   retryPeriod: {
     env: 'RETRY_PERIOD',
     flag: 'retry-period',
-    description: 'how often the Lease is renewed or tried (default 2s)',
+    arg: 'DURATION',
+    default: '2s',
+    description: 'how often the Lease is renewed or tried; renew deadline > 1.2 x this',
   },
   podNamespace: {
     env: 'POD_NAMESPACE',
     flag: 'pod-namespace',
-    description: 'namespace of the leader-election Lease (default: in-cluster namespace, else default)',
+    arg: 'NS',
+    default: "the pod's namespace, else default",
+    description: 'namespace of the leader-election Lease',
   },
   httpPort: {
     env: 'HTTP_PORT',
     flag: 'http-port',
-    description: 'port of /healthz, /readyz and /metrics (default 8080)',
+    arg: 'N',
+    default: '8080',
+    description: 'port of /healthz, /readyz and /metrics',
   },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',
-    description: 'trace, debug, info, warn, error (default info)',
+    arg: 'LEVEL',
+    default: 'info',
+    description: 'trace, debug, info, warn, error',
   },
   kubeconfig: {
     env: 'KUBECONFIG',
     flag: 'kubeconfig',
-    description: 'kubeconfig path(s), merged as kubectl does, when not in a cluster (default ~/.kube/config)',
+    arg: 'PATH[:PATH]',
+    default: '~/.kube/config',
+    description: 'kubeconfig path(s), merged as kubectl does, outside a cluster',
   },
 } as const satisfies Record<string, Setting>;
+
+/**
+ * One line per setting, generated from SETTINGS so the help cannot drift from what is read:
+ * the flag and its value, the variable, the default; then what it is for.
+ */
+export function settingsHelp(): string {
+  const rows = Object.values(SETTINGS).map((s: Setting) => ({
+    flag: `--${s.flag} ${s.arg}`,
+    env: s.env,
+    default: s.default,
+    description: s.description,
+  }));
+  const flagWidth = Math.max(...rows.map((r) => r.flag.length)) + 2;
+  const envWidth = Math.max(...rows.map((r) => r.env.length)) + 2;
+  return rows
+    .map(
+      (r) =>
+        `  ${r.flag.padEnd(flagWidth)}${r.env.padEnd(envWidth)}${r.default}\n${' '.repeat(4)}${r.description}\n`,
+    )
+    .join('');
+}
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
-import { type Config, ConfigError, loadConfig, SETTINGS } from '../config.js';
+import { type Config, ConfigError, loadConfig, SETTINGS, settingsHelp } from '../config.js';
 import { Controller } from '../controller/controller.js';
 import { ShareCache } from '../controller/share-cache.js';
 import { ShareEvents } from '../controller/share-events.js';
@@ -24,23 +24,7 @@ export const RUN_HELP = `Usage: checkpoint-share run [flags]
 Runs the controller: watches CheckpointShares and keeps OpenAI checkpoint permissions in line.
 Every flag mirrors an environment variable; a flag wins over its variable.
 
-  --openai-admin-key KEY          OPENAI_ADMIN_KEY           required
-  --openai-base-url URL           OPENAI_BASE_URL            https://api.openai.com/v1
-  --watch-namespaces A,B          WATCH_NAMESPACES           all namespaces
-  --max-concurrent-reconciles N   MAX_CONCURRENT_RECONCILES  4
-  --resync-interval DURATION      RESYNC_INTERVAL            10m
-  --min-resync-interval DURATION  MIN_RESYNC_INTERVAL        30s (floor of spec.interval and RESYNC_INTERVAL)
-  --openai-max-rps N              OPENAI_MAX_RPS             5
-  --openai-request-timeout DUR    OPENAI_REQUEST_TIMEOUT     30s (response body included)
-  --leader-election true|false    LEADER_ELECTION            true (in a cluster or not)
-  --lease-duration DURATION       LEASE_DURATION             15s
-  --renew-deadline DURATION       RENEW_DEADLINE             10s (shorter than the lease)
-  --retry-period DURATION         RETRY_PERIOD               2s (renew deadline > 1.2 x this)
-  --pod-namespace NS              POD_NAMESPACE              the pod's namespace, else default
-  --http-port N                   HTTP_PORT                  8080 (/healthz, /readyz, /metrics)
-  --log-level LEVEL               LOG_LEVEL                  info
-  --kubeconfig PATH[:PATH]        KUBECONFIG                 ~/.kube/config (outside a cluster)
-`;
+${settingsHelp()}`;
 
 const LEASE_NAME = 'checkpoint-share-operator';
 /** In-flight reconciles get this long to finish on SIGTERM before the process exits anyway. */

@@ -162,6 +162,18 @@ describe('loadConfig', () => {
     { reason: 'bad namespace', env: { WATCH_NAMESPACES: 'ML' }, argv: [], names: 'WATCH_NAMESPACES' },
     { reason: 'unknown log level', env: { LOG_LEVEL: 'loud' }, argv: [], names: 'LOG_LEVEL' },
     { reason: 'unknown flag', env: {}, argv: ['--colour', 'blue'], names: '--colour' },
+    {
+      reason: 'a malformed flag value, which wins over a good variable',
+      env: { MAX_CONCURRENT_RECONCILES: '2' },
+      argv: ['--max-concurrent-reconciles', 'many'],
+      names: 'MAX_CONCURRENT_RECONCILES',
+    },
+    {
+      reason: 'an OPENAI_BASE_URL without a scheme',
+      env: { OPENAI_BASE_URL: 'api.openai.com/v1' },
+      argv: [],
+      names: 'OPENAI_BASE_URL',
+    },
   ])('rejects $reason with a message naming it', ({ env, argv, names }) => {
     expect(() => load(env, argv)).toThrow(ConfigError);
     expect(() => load(env, argv)).toThrow(names);

@@ -1,17 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ConditionType } from '../api/constants.js';
-import type { CheckpointShareStatus } from '../api/types.js';
+import type { CheckpointShare, CheckpointShareStatus } from '../api/types.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import type { Logger } from '../observability/logger.js';
 import { findCondition } from './conditions.js';
 import type { ErrorDecision } from './error-policy.js';
-import type { ShareSource } from './reconcile-checkpoint.js';
 import { keyOf } from './share-facts.js';
 import { settleError } from './status.js';
 
 export interface FailureReportDeps {
-  shares: Pick<ShareSource, 'sharesOn' | 'remember'>;
+  /** The controller's cache: the objects to report on, and what was written to them. */
+  shares: { sharesOn(checkpoint: string): CheckpointShare[]; remember(share: CheckpointShare): void };
   writer: ShareWriter;
   events: EventRecorder;
   logger: Logger;

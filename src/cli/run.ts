@@ -9,6 +9,7 @@ import { ShareEvents } from '../controller/share-events.js';
 import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
+import { shareConnections } from '../kube/connection-pool.js';
 import { KubeEventRecorder } from '../kube/events.js';
 import { LeaderElector, NotLeaderError } from '../kube/leader-election.js';
 import { KubeShareWriter } from '../kube/share-writer.js';
@@ -66,6 +67,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const logger = createLogger({ level: config.logLevel });
   const identity = `${hostname()}-${process.pid}`;
+  shareConnections(kubeConfig);
   const clients = makeClients(kubeConfig);
   const metrics = new OperatorMetrics({ defaultMetrics: true });
   const permissions = new SdkPermissionsApi({

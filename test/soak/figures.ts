@@ -57,6 +57,9 @@ export function passes(logs: readonly LogLine[]): { reconciled: number; failed: 
 export interface ReplicaFigures extends RssVerdict {
   heapFloorThirdQuarterMiB?: number;
   heapFloorFourthQuarterMiB?: number;
+  /** At the last scrape: V8 heap committed, and memory outside the heap (buffers, sockets). */
+  heapTotalMiB?: number;
+  externalMiB?: number;
   identity: string;
   pid: number;
   /** How it ended: "running", "exit 0", "SIGKILL". */
@@ -120,7 +123,10 @@ export function summaryText(f: SoakFigures): string {
           : `median 3rd quarter ${r.thirdQuarterMiB} MiB -> 4th quarter ${r.fourthQuarterMiB} MiB: ${r.grew ? 'GREW' : 'flat'}`) +
         (r.heapFloorThirdQuarterMiB === undefined
           ? ''
-          : `; lowest heap used ${r.heapFloorThirdQuarterMiB} -> ${r.heapFloorFourthQuarterMiB ?? '?'} MiB`),
+          : `; lowest heap used ${r.heapFloorThirdQuarterMiB} -> ${r.heapFloorFourthQuarterMiB ?? '?'} MiB`) +
+        (r.heapTotalMiB === undefined
+          ? ''
+          : `; heap committed ${r.heapTotalMiB} MiB, external ${r.externalMiB} MiB`),
     ),
     `SOAK_SUMMARY ${JSON.stringify(f)}`,
   ];

@@ -43,6 +43,8 @@ interface Replica {
   samples: RssSample[];
   /** nodejs_heap_size_used_bytes from its /metrics, every fifth RSS sample. */
   heap: RssSample[];
+  /** The last scrape's V8 heap committed and memory outside it (buffers, sockets), in bytes. */
+  lastMemory?: { heapTotal: number; external: number };
   /** "running" until it exits; then "exit N" or the signal. */
   state: string;
   /** When it started or last took the lead, in ms since the soak started (RSS warms up after). */
@@ -110,8 +112,12 @@ it(`soak: ${SOAK_MINUTES} min of churn, faults and a leader handover end in the 
         if (bytes !== undefined) r.samples.push({ at: Date.now() - started, bytes });
         if (bytes === undefined || tick % 5 !== 0) continue;
         try {
-          const heap = sumOf((await scrape(r.process)).metrics, 'nodejs_heap_size_used_bytes');
-          r.heap.push({ at: Date.now() - started, bytes: heap });
+          const { metrics } = await scrape(r.process);
+          r.heap.push({ at: Date.now() - started, bytes: sumOf(metrics, 'nodejs_heap_size_used_bytes') });
+          r.lastMemory = {
+            heapTotal: sumOf(metrics, 'nodejs_heap_size_total_bytes'),
+            external: sumOf(metrics, 'nodejs_external_memory_bytes'),
+          };
         } catch {
           // A replica that is exiting answers no more scrapes; its RSS samples end there too.
         }
@@ -231,6 +237,12 @@ it(`soak: ${SOAK_MINUTES} min of churn, faults and a leader handover end in the 
       state: r.state,
       ...judgeRss(r.samples, churnMs, r.settledSince),
       ...heapFloors(r.heap, churnMs),
+      ...(r.lastMemory === undefined
+        ? {}
+        : {
+            heapTotalMiB: Math.round(r.lastMemory.heapTotal / 2 ** 20),
+            externalMiB: Math.round(r.lastMemory.external / 2 ** 20),
+          }),
     })),
   };
   figures.rssGrew = figures.replicas.some((r) => r.grew);

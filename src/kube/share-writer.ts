@@ -95,17 +95,7 @@ export class KubeShareWriter implements ShareWriter {
             finalizers: [...(current.metadata.finalizers ?? []), FINALIZER],
           },
         };
-        return (await withDeadline(
-          `finalizer patch of ${nameOf(current)}`,
-          this.callTimeoutMs,
-          signal,
-          (options) =>
-            this.api.patchNamespacedCustomObject(
-              { ...this.ref(current), body, fieldManager: this.fieldManager },
-              options,
-            ),
-          MERGE_PATCH,
-        )) as CheckpointShare;
+        return this.patchFinalizers(current, body, MERGE_PATCH, signal);
       },
       signal,
     );
@@ -124,17 +114,7 @@ export class KubeShareWriter implements ShareWriter {
           { op: 'remove', path: `/metadata/finalizers/${index}` },
         ];
         try {
-          const updated = (await withDeadline(
-            `finalizer patch of ${nameOf(current)}`,
-            this.callTimeoutMs,
-            signal,
-            (options) =>
-              this.api.patchNamespacedCustomObject(
-                { ...this.ref(current), body, fieldManager: this.fieldManager },
-                options,
-              ),
-            JSON_PATCH,
-          )) as CheckpointShare;
+          const updated = await this.patchFinalizers(current, body, JSON_PATCH, signal);
           return updated.metadata.deletionTimestamp && (updated.metadata.finalizers ?? []).length === 0
             ? undefined
             : updated;
@@ -145,6 +125,25 @@ export class KubeShareWriter implements ShareWriter {
       },
       signal,
     );
+  }
+
+  private async patchFinalizers(
+    current: CheckpointShare,
+    body: unknown,
+    strategy: typeof MERGE_PATCH,
+    signal: AbortSignal | undefined,
+  ): Promise<CheckpointShare> {
+    return (await withDeadline(
+      `finalizer patch of ${nameOf(current)}`,
+      this.callTimeoutMs,
+      signal,
+      (options) =>
+        this.api.patchNamespacedCustomObject(
+          { ...this.ref(current), body, fieldManager: this.fieldManager },
+          options,
+        ),
+      strategy,
+    )) as CheckpointShare;
   }
 
   /**

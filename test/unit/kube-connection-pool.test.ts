@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shareConnections } from '../../src/kube/connection-pool.js';
+import { localKubeConfig } from '../support/local-kubeconfig.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -22,21 +22,8 @@ async function countingApiServer(): Promise<{ config: KubeConfig; connections: (
     connections += 1;
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const config = new KubeConfig();
   // skip-verify gives client-node TLS options, the case in which it builds an Agent per request.
-  config.loadFromOptions({
-    clusters: [
-      {
-        name: 'local',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'operator', token: 'unit-test-token' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'operator' }],
-    currentContext: 'local',
-  });
-  return { config, connections: () => connections };
+  return { config: localKubeConfig(server), connections: () => connections };
 }
 
 describe('Kubernetes connections', () => {

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventReason } from '../../src/api/constants.js';
 import { ShareInformer } from '../../src/controller/share-informer.js';
@@ -10,6 +9,7 @@ import { LeaderElector } from '../../src/kube/leader-election.js';
 import { KubeShareWriter } from '../../src/kube/share-writer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { share } from '../support/builders.js';
+import { localKubeConfig } from '../support/local-kubeconfig.js';
 
 /**
  * An API server that answers every request with headers at once and then never finishes the
@@ -23,20 +23,7 @@ async function stalledApiServer(): Promise<{ server: Server; config: KubeConfig;
     res.write('{"kind":');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [
-      {
-        name: 'stalled',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'operator', token: 'unit-test-token' }],
-    contexts: [{ name: 'stalled', cluster: 'stalled', user: 'operator' }],
-    currentContext: 'stalled',
-  });
-  return { server, config, requests };
+  return { server, config: localKubeConfig(server), requests };
 }
 
 let server: Server | undefined;

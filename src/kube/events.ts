@@ -63,6 +63,9 @@ export class KubeEventRecorder implements EventRecorder {
       if (previous && now.getTime() - previous.at < AGGREGATION_WINDOW_MS) {
         previous.count += 1;
         previous.at = now.getTime();
+        // Re-inserted, so the map stays ordered by last use and prune() stops at the first fresh entry.
+        this.seen.delete(key);
+        this.seen.set(key, previous);
         await withDeadline(
           `event patch of ${previous.namespace}/${previous.name}`,
           this.callTimeoutMs,
@@ -115,9 +118,20 @@ export class KubeEventRecorder implements EventRecorder {
     }
   }
 
+  /**
+   * Drops entries past the aggregation window. The map is ordered by last use, so this visits
+   * only what it drops and one more: each event costs O(1) amortised, not a scan of every entry.
+   */
   private prune(now: number): void {
-    if (this.seen.size < 1000) return;
-    for (const [key, seen] of this.seen) if (now - seen.at > AGGREGATION_WINDOW_MS) this.seen.delete(key);
+    for (const [key, seen] of this.seen) {
+      if (now - seen.at <= AGGREGATION_WINDOW_MS) return;
+      this.seen.delete(key);
+    }
+  }
+
+  /** Entries kept for aggregation, for tests. */
+  get remembered(): number {
+    return this.seen.size;
   }
 }
 

@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Controller } from '../../src/controller/controller.js';
-import { ShareCache } from '../../src/controller/share-cache.js';
 import { WorkQueue } from '../../src/controller/work-queue.js';
-import type { EventRecorder } from '../../src/kube/events.js';
-import type { ShareWriter } from '../../src/kube/share-writer.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { TransientError } from '../../src/openai/errors.js';
 import type { PermissionsApi } from '../../src/openai/permissions.js';
-import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
 import { K, share } from '../support/builders.js';
+import { controllerRig } from '../support/controller-rig.js';
 import { waitFor } from '../support/wait.js';
 
 /** A list that never answers: it ends only when the caller's signal aborts, as the SDK client does. */
@@ -24,46 +19,10 @@ function hangingList(signals: AbortSignal[]): PermissionsApi['list'] {
 }
 
 function controllerWith(list: PermissionsApi['list'], passTimeoutMs?: number) {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger(
-    { level: 'info', name: 'controller-deadline' },
-    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
-  const cache = new ShareCache();
-  cache.upsert(share('a').projects('proj_a').managing('proj_a').build());
-  const writer: ShareWriter = {
-    get: async () => undefined,
-    addFinalizer: async (s) => s,
-    removeFinalizer: async () => undefined,
-    writeStatus: async (s, status) => ({ ...s, status }),
-  };
-  const events: EventRecorder = { record: async () => undefined };
-  const permissions: PermissionsApi = {
-    list,
-    grant: async () => ({ granted: [], failed: [] }),
-    revoke: async () => undefined,
-  };
-  const now = () => new Date();
-  const reconciler = new CheckpointReconciler({
-    shares: cache,
-    writer,
-    permissions,
-    events,
-    defaultIntervalMs: 60_000,
-    minIntervalMs: 30_000,
-    failedRecheckMs: 600_000,
-    now,
-  });
-  const queue = new WorkQueue({ baseMs: 10, maxMs: 10, jitter: 0, ratePerSecond: 100, burst: 100 });
-  const controller = new Controller({
-    queue,
-    reconciler,
-    keys: () => cache.checkpoints(),
-    logger,
-    metrics: undefined,
-    workers: 1,
-    recheckMs: 600_000,
-    keyField: 'checkpoint',
+  const { controller, lines } = controllerRig({
+    shares: [share('a').projects('proj_a').managing('proj_a').build()],
+    permissions: { list, grant: async () => ({ granted: [], failed: [] }), revoke: async () => undefined },
+    queue: new WorkQueue({ baseMs: 10, maxMs: 10, jitter: 0, ratePerSecond: 100, burst: 100 }),
     ...(passTimeoutMs === undefined ? {} : { passTimeoutMs }),
   });
   return { controller, lines };

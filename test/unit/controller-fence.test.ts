@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckpointShare, CheckpointShareStatus } from '../../src/api/types.js';
-import { Controller } from '../../src/controller/controller.js';
-import { ShareCache } from '../../src/controller/share-cache.js';
-import { DEFAULT_BACKOFF, WorkQueue } from '../../src/controller/work-queue.js';
 import type { EventRecorder } from '../../src/kube/events.js';
 import type { ShareWriter } from '../../src/kube/share-writer.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { TerminalError } from '../../src/openai/errors.js';
 import type { PermissionsApi } from '../../src/openai/permissions.js';
-import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
 import { K, share } from '../support/builders.js';
+import { controllerRig } from '../support/controller-rig.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -18,7 +14,6 @@ import { waitFor } from '../support/wait.js';
  */
 function failingController(fence: () => void) {
   const writes: string[] = [];
-  const lines: { msg?: string }[] = [];
   const unauthorized = () =>
     Promise.reject(
       new TerminalError('OpenAI list on checkpoint: 401 bad key', {
@@ -44,35 +39,14 @@ function failingController(fence: () => void) {
     },
   };
   const events: EventRecorder = { record: async (_s, reason) => void writes.push(`event ${reason}`) };
-  const cache = new ShareCache();
-  const logger = createLogger(
-    { level: 'info' },
-    { write: (line: string) => void lines.push(JSON.parse(line)) },
-  );
-  const now = () => new Date('2026-12-01T09:00:00Z');
-  const reconciler = new CheckpointReconciler({
-    shares: cache,
-    writer,
+  const { controller, lines } = controllerRig({
+    shares: [share('a').projects('proj_a').build()],
     permissions,
+    writer,
     events,
-    defaultIntervalMs: 60_000,
-    minIntervalMs: 30_000,
-    failedRecheckMs: 600_000,
-    now,
     fence,
-    logger,
+    now: () => new Date('2026-12-01T09:00:00Z'),
   });
-  const controller = new Controller({
-    queue: new WorkQueue(DEFAULT_BACKOFF),
-    reconciler,
-    keys: () => cache.checkpoints(),
-    logger,
-    metrics: undefined,
-    workers: 1,
-    recheckMs: 600_000,
-    keyField: 'checkpoint',
-  });
-  cache.upsert(share('a').projects('proj_a').build());
   return { controller, writes, lines };
 }
 

@@ -167,14 +167,41 @@ export function plan(view: CheckpointView): Plan {
 export function stillHeld(share: CheckpointShare, view: CheckpointView): string[] {
   if (view.listed === undefined) return [];
   if (isDeleting(share) && handsOff(share)) return [];
-  const listed = new Set(view.listed.map((p) => p.projectId));
-  const heldElsewhere = new Set<string>();
-  for (const other of view.shares) {
-    if (other === share || isDeleting(other) || homeOf(other) !== view.checkpoint) continue;
-    if (other.spec.checkpoint !== view.checkpoint) continue;
-    for (const p of managedOf(other)) heldElsewhere.add(p);
-  }
+  const { listed, recordedByLive } = handOverSets(view);
+  const heldElsewhere = holdsHere(share, view.checkpoint) ? recordedWithout(share, view) : recordedByLive;
   return managedOf(share).filter((p) => listed.has(p) && !heldElsewhere.has(p));
+}
+
+/** A live object at home here whose spec stays here: its records can take a grant over. */
+function holdsHere(share: CheckpointShare, checkpoint: string): boolean {
+  return !isDeleting(share) && homeOf(share) === checkpoint && share.spec.checkpoint === checkpoint;
+}
+
+/**
+ * Per view, built once: the listed projects and what the live objects staying here recorded, so
+ * that settling many deleting or leaving objects costs time linear in the objects, not quadratic.
+ */
+const handOverCache = new WeakMap<CheckpointView, { listed: Set<string>; recordedByLive: Set<string> }>();
+
+function handOverSets(view: CheckpointView) {
+  let sets = handOverCache.get(view);
+  if (!sets) {
+    const recordedByLive = new Set<string>();
+    for (const other of view.shares)
+      if (holdsHere(other, view.checkpoint)) for (const p of managedOf(other)) recordedByLive.add(p);
+    sets = { listed: new Set((view.listed ?? []).map((p) => p.projectId)), recordedByLive };
+    handOverCache.set(view, sets);
+  }
+  return sets;
+}
+
+/** What the other live objects here recorded: for an object that is one of them itself. */
+function recordedWithout(share: CheckpointShare, view: CheckpointView): Set<string> {
+  const recorded = new Set<string>();
+  for (const other of view.shares)
+    if (other !== share && holdsHere(other, view.checkpoint))
+      for (const p of managedOf(other)) recorded.add(p);
+  return recorded;
 }
 
 /** A settled object's recorded projects that should be revoked but still hold a permission. */

@@ -72,6 +72,30 @@ export interface ReconcileOutcome {
 
 const joined = (projects: readonly string[]) => projects.join(', ');
 
+interface Announcement {
+  share: CheckpointShare;
+  reason: EventReason;
+  message: string;
+}
+
+/**
+ * Runs one stage's writes at once, behind the fence (checked as they are sent), and waits
+ * for all of them: a pass never ends with a write of its own still in flight. Throws the first
+ * failure once every write has settled.
+ */
+async function inStages<T>(fence: () => void, items: readonly T[], write: (item: T) => Promise<void>) {
+  if (items.length === 0) return;
+  fence();
+  await together(items.map((item) => write(item)));
+}
+
+/** Waits for every promise, then throws the first rejection, if any. */
+async function together(work: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /**
  * Reconciles one checkpoint: list, plan, then act in the order that keeps ownership records
  * ahead of OpenAI (finalizers, records, revokes, one grant, confirming list, statuses,
@@ -119,15 +143,19 @@ export class CheckpointReconciler {
 
     // Deletions that need nothing from OpenAI go first, so an outage or a bad key never holds
     // up an Orphan or suspended object, or one that never got a grant.
-    for (const share of shares) {
-      if (roleOf(share, checkpoint) !== 'deleting' || !hasFinalizer(share) || !releasableWithoutOpenAI(share))
-        continue;
-      fence();
+    const releasable = shares.filter(
+      (share) =>
+        roleOf(share, checkpoint) === 'deleting' && hasFinalizer(share) && releasableWithoutOpenAI(share),
+    );
+    await inStages(fence, releasable, async (share) => {
       const updated = await this.deps.writer.removeFinalizer(share, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
       else this.deps.shares.markGone(share);
-      shares = shares.filter((s) => keyOf(s) !== keyOf(share));
+    });
+    if (releasable.length > 0) {
+      const released = new Set(releasable.map(keyOf));
+      shares = shares.filter((s) => !released.has(keyOf(s)));
     }
     if (shares.length === 0) return outcome;
 
@@ -135,28 +163,36 @@ export class CheckpointReconciler {
     const retryFailed = this.shouldRetryFailed(checkpoint, signature);
     let listed = await list();
     const partial = this.deps.partialView?.() ?? false;
-    const view = (): CheckpointView => ({ checkpoint, shares, listed, retryFailed, partial });
+    // The objects as last written, by key: a write replaces one in O(1), whatever their number.
+    const current = new Map(shares.map((s) => [keyOf(s), s]));
+    const view = (): CheckpointView => {
+      shares = [...current.values()];
+      return { checkpoint, shares, listed, retryFailed, partial };
+    };
     const replace = (updated: CheckpointShare) => {
       this.deps.shares.remember(updated);
-      shares = shares.map((s) => (keyOf(s) === keyOf(updated) ? updated : s));
+      current.set(keyOf(updated), updated);
       outcome.changed = true;
     };
 
+    // Each stage's writes concern different objects, so they go out together: a pass costs a
+    // round trip per stage, not per write. The stages keep their order (finalizers, records,
+    // revokes, the grant, statuses and events, releases).
     const work = plan(view());
-    for (const share of work.addFinalizer) {
-      fence();
+    await inStages(fence, work.addFinalizer, async (share) => {
       replace(await this.deps.writer.addFinalizer(share, signal));
-    }
-    for (const [key, managedProjects] of work.record) {
-      const share = shares.find((s) => keyOf(s) === key);
-      if (!share) continue;
-      fence();
+    });
+    await inStages(fence, [...work.record], async ([key, managedProjects]) => {
+      const share = current.get(key);
+      if (!share) return;
       replace(
         await this.deps.writer.writeStatus(share, { ...share.status, checkpoint, managedProjects }, signal),
       );
-    }
+    });
 
     const sets = deriveSets(view());
+    // Revokes go one at a time behind the fence: each waits its turn at the rate limiter, and
+    // leadership is checked again right before each is sent.
     for (const permission of work.revoke) {
       fence();
       calls.revoke += 1;
@@ -181,35 +217,47 @@ export class CheckpointReconciler {
     // A revoke is only done once a list no longer shows it.
     if (work.revoke.length > 0) listed = await list();
 
-    await this.announce(checkpoint, shares, work.adopt, outcome, sets.authoritative, grantFailures, signal);
-    outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
-
+    const before = view().shares;
     const now = this.deps.now();
     const settlement = settle({ view: view(), grantFailures, now });
-    for (const share of shares) {
+    const changedStatuses = before.flatMap((share) => {
       const status = settlement.statuses.get(keyOf(share));
-      if (status && !isDeepStrictEqual(normalize(share.status), normalize(status))) {
-        fence();
+      return status && !isDeepStrictEqual(normalize(share.status), normalize(status))
+        ? [{ share, status }]
+        : [];
+    });
+    const announcements = this.announcements(
+      checkpoint,
+      before,
+      work.adopt,
+      outcome,
+      sets.authoritative,
+      grantFailures,
+    );
+    for (const { status } of changedStatuses)
+      if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
+    outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
+    await together([
+      inStages(fence, changedStatuses, async ({ share, status }) => {
         replace(await this.deps.writer.writeStatus(share, status, signal));
+        // Once the stall is on record, so a failed write does not announce it twice.
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
-          await this.record(
-            share,
-            EventReason.CheckpointNotFound,
-            checkpointNotFoundMessage(checkpoint),
-            signal,
-          );
+          fence();
+          const message = checkpointNotFoundMessage(checkpoint);
+          await this.deps.events.record(share, EventReason.CheckpointNotFound, message, signal);
         }
-        if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
-      }
-    }
-    for (const share of settlement.releaseFinalizer) {
-      const current = shares.find((s) => keyOf(s) === keyOf(share)) ?? share;
-      fence();
-      const updated = await this.deps.writer.removeFinalizer(current, signal);
+      }),
+      inStages(fence, announcements, ({ share, reason, message }) =>
+        this.deps.events.record(share, reason, message, signal),
+      ),
+    ]);
+    await inStages(fence, settlement.releaseFinalizer, async (share) => {
+      const latest = current.get(keyOf(share)) ?? share;
+      const updated = await this.deps.writer.removeFinalizer(latest, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
-      else this.deps.shares.markGone(current);
-    }
+      else this.deps.shares.markGone(latest);
+    });
     if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
     const interval = this.interval(shares, checkpoint);
     // Authoritative revocations held back for an unlisted namespace are done on the next look.
@@ -227,60 +275,56 @@ export class CheckpointReconciler {
     return outcome;
   }
 
-  /** Events for what this pass did, on each object the change concerns. */
-  private async announce(
+  /**
+   * Events for what this pass did, on each object the change concerns. A new object's first
+   * grants are not announced: its status (Ready, grants with permission ids) says so already,
+   * and leaving the event out keeps a new object at three writes (finalizer, record, status).
+   * Changes to access an object already had (drift put right, a project added, an adoption, a
+   * revocation) and every refusal are announced.
+   */
+  private announcements(
     checkpoint: string,
     shares: readonly CheckpointShare[],
     adopt: ReadonlyMap<string, string[]>,
     outcome: ReconcileOutcome,
     authoritative: boolean,
     grantFailures: ReadonlyMap<string, GrantFailure>,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const record = (share: CheckpointShare, reason: EventReason, message: string) =>
-      this.record(share, reason, message, signal);
+  ): Announcement[] {
+    const out: Announcement[] = [];
+    const say = (share: CheckpointShare, reason: EventReason, message: string) =>
+      out.push({ share, reason, message });
     const granted = new Set(outcome.granted);
-    const revoked = new Set(outcome.revoked);
+    const revoked = [...new Set(outcome.revoked)];
     for (const share of shares) {
       const role = roleOf(share, checkpoint);
       if (!role) continue;
       const mine = projectsOf(share).filter((p) => granted.has(p));
-      if (role === 'settled' && mine.length > 0) {
-        await record(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
+      const known = findCondition(share.status?.conditions, ConditionType.Ready) !== undefined;
+      if (role === 'settled' && mine.length > 0 && known) {
+        say(share, EventReason.Granted, `Granted ${joined(mine)} on ${checkpoint}`);
       }
       const adopted = adopt.get(keyOf(share)) ?? [];
       if (adopted.length > 0) {
-        await record(
+        say(
           share,
           EventReason.Adopted,
           `Adopted existing permissions of ${joined(adopted)} on ${checkpoint}`,
         );
       }
       const owned = new Set(homeOf(share) === checkpoint ? managedOf(share) : []);
-      const gone = [...revoked].filter(
+      const gone = revoked.filter(
         (p) => owned.has(p) || (authoritative && role === 'settled' && share.spec.mode === 'Authoritative'),
       );
-      if (gone.length > 0)
-        await record(share, EventReason.Revoked, `Revoked ${joined(gone.sort())} on ${checkpoint}`);
+      if (gone.length > 0) say(share, EventReason.Revoked, `Revoked ${joined(gone.sort())} on ${checkpoint}`);
       const failedBefore = new Set((share.status?.failures ?? []).map((f) => `${f.projectId}|${f.reason}`));
       for (const project of projectsOf(share)) {
         const failure = grantFailures.get(project);
         if (role === 'settled' && failure && !failedBefore.has(`${project}|${failure.reason}`)) {
-          await record(share, EventReason.GrantFailed, grantFailureMessage(checkpoint, failure));
+          say(share, EventReason.GrantFailed, grantFailureMessage(checkpoint, failure));
         }
       }
     }
-  }
-
-  /** Events are writes too: a replica that may have lost the lease records none. */
-  private async record(
-    share: CheckpointShare,
-    reason: EventReason,
-    message: string,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    this.deps.fence?.();
-    await this.deps.events.record(share, reason, message, signal);
+    return out;
   }
 
   errorPolicy(error: unknown): ErrorDecision {

@@ -52,7 +52,7 @@ describe('RBAC in deploy/ against the calls the operator makes', () => {
     }
     await waitFor('a repeated Granted event', () =>
       (env.kube.store.list('events', NS) as { reason?: string; count?: number }[]).some(
-        (e) => e.reason === 'Granted' && (e.count ?? 0) >= 3,
+        (e) => e.reason === 'Granted' && (e.count ?? 0) >= 2,
       ),
     );
     await env.delete('weather');

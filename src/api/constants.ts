@@ -12,6 +12,11 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 /** Held on every object that may have grants, so deletion waits for revocation. */
 export const FINALIZER = `${GROUP}/revoke`;
 /** The field manager named on every write the operator makes. */
+/** A new value asks for one pass now (`kubectl annotate --overwrite cps NAME checkpointshare.io/reconcile-requested-at="$(date +%s)"`). */
+export const RECONCILE_REQUESTED_ANNOTATION = `${GROUP}/reconcile-requested-at`;
+/** Flux's own request annotation (`flux reconcile` and its receivers set it), honoured the same way. */
+export const FLUX_RECONCILE_REQUESTED_ANNOTATION = 'reconcile.fluxcd.io/requestedAt';
+
 export const FIELD_MANAGER = 'checkpoint-share-operator';
 /** The component that Events are reported by. */
 export const EVENT_SOURCE = 'checkpoint-share-operator';
@@ -70,5 +75,8 @@ export const PRINTER_COLUMNS = [
   { name: 'Granted', jsonPath: '.status.grantedCount' },
   { name: 'Desired', jsonPath: '.status.desiredCount' },
   { name: 'Ready', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Reason', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
   { name: 'Age', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Mode', jsonPath: '.spec.mode', priority: 1 },
+  { name: 'Message', jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 },
 ] as const;

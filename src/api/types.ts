@@ -46,6 +46,8 @@ export interface CheckpointShareStatus {
   desiredCount?: number;
   grantedCount?: number;
   conditions?: Condition[];
+  /** The reconcile-request annotation's value the last pass handled (as Flux's objects record it). */
+  lastHandledReconcileAt?: string;
 }
 
 export interface ObjectMeta {

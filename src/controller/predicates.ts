@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointShare } from '../api/types.js';
-import { hasFinalizer, homeOf } from '../reconcile/share-facts.js';
+import { hasFinalizer, homeOf, reconcileRequestOf } from '../reconcile/share-facts.js';
 
 /**
  * Update predicates, as controller-runtime names them: whether a watched change can alter a
@@ -21,7 +21,13 @@ export const homeChanged = (before: CheckpointShare, after: CheckpointShare): bo
 export const finalizerLost = (before: CheckpointShare, after: CheckpointShare): boolean =>
   !after.metadata.deletionTimestamp && hasFinalizer(before) && !hasFinalizer(after);
 
+/** Someone asked for a pass now: a new value of the reconcile-request annotation (ours or Flux's). */
+export const reconcileRequested = (before: CheckpointShare, after: CheckpointShare): boolean =>
+  reconcileRequestOf(after) !== undefined && reconcileRequestOf(before) !== reconcileRequestOf(after);
+
 /** Whether an update (compared with what the watch delivered before) needs a reconcile pass. */
 export function needsPass(before: CheckpointShare, after: CheckpointShare): boolean {
-  return [specChanged, deletionChanged, homeChanged, finalizerLost].some((changed) => changed(before, after));
+  return [specChanged, deletionChanged, homeChanged, finalizerLost, reconcileRequested].some((changed) =>
+    changed(before, after),
+  );
 }

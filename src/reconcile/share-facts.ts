@@ -1,4 +1,8 @@
-import { FINALIZER } from '../api/constants.js';
+import {
+  FINALIZER,
+  FLUX_RECONCILE_REQUESTED_ANNOTATION,
+  RECONCILE_REQUESTED_ANNOTATION,
+} from '../api/constants.js';
 import type { CheckpointShare } from '../api/types.js';
 
 /** namespace/name: the key of an object in caches, maps and logs. */
@@ -37,4 +41,13 @@ export function checkpointsOf(share: CheckpointShare): string[] {
   return status && status !== share.spec.checkpoint
     ? [share.spec.checkpoint, status]
     : [share.spec.checkpoint];
+}
+
+/**
+ * The pending request for a pass on demand: our annotation's value, else Flux's. A pass records
+ * the value it handled in status.lastHandledReconcileAt.
+ */
+export function reconcileRequestOf(share: CheckpointShare): string | undefined {
+  const annotations = share.metadata.annotations;
+  return annotations?.[RECONCILE_REQUESTED_ANNOTATION] ?? annotations?.[FLUX_RECONCILE_REQUESTED_ANNOTATION];
 }

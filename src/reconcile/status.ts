@@ -8,10 +8,11 @@ import {
   type CheckpointView,
   deriveSets,
   pendingRevocations,
+  plan,
   roleOf,
   stillHeld,
 } from './plan.js';
-import { hasFinalizer, keyOf, managedOf, projectsOf } from './share-facts.js';
+import { hasFinalizer, keyOf, managedOf, projectsOf, reconcileRequestOf } from './share-facts.js';
 
 /** What a pass did, as the status computation needs it. */
 export interface PassOutcome {
@@ -123,13 +124,16 @@ function settledConditions(
   const pending = pendingRevocations(share, view, sets);
   const summary = `${grants.length} of ${projectsOf(share).length} projects granted on ${view.checkpoint}`;
   if (share.spec.suspend) {
+    const resume = onResume(share, view);
     const drift = [
-      missing.length > 0 ? `not granted: ${list(missing)}` : '',
-      pending.length > 0 ? `not revoked: ${list(pending)}` : '',
+      resume.grant.length > 0 ? `grant ${list(resume.grant)}` : '',
+      resume.revoke.length > 0 ? `revoke ${list(resume.revoke)}` : '',
     ].filter(Boolean);
-    const message = `suspended: ${summary}${drift.length > 0 ? `; drift: ${drift.join('; ')}` : ''}`;
+    // Suspend doubles as a dry run: the message says what resuming would do on the checkpoint.
+    const message = `suspended: ${summary}${drift.length > 0 ? `; on resume would ${drift.join(' and ')}` : ''}`;
+    const converged = missing.length === 0 && pending.length === 0 && drift.length === 0;
     return {
-      ready: { status: drift.length === 0 ? 'True' : 'False', reason: ConditionReason.Suspended, message },
+      ready: { status: converged ? 'True' : 'False', reason: ConditionReason.Suspended, message },
       reconciling: { status: 'False', reason: ConditionReason.Suspended, message },
       stalled: { status: 'False', reason: ConditionReason.Suspended, message },
     };
@@ -163,6 +167,16 @@ function settledConditions(
   };
 }
 
+/**
+ * What the checkpoint's next pass would grant and revoke if this suspended object were resumed:
+ * the same planner, on the same view with the object's suspend lifted.
+ */
+function onResume(share: CheckpointShare, view: CheckpointView): { grant: string[]; revoke: string[] } {
+  const resumed = { ...share, spec: { ...share.spec, suspend: false } };
+  const work = plan({ ...view, shares: view.shares.map((s) => (s === share ? resumed : s)) });
+  return { grant: work.grant, revoke: [...new Set(work.revoke.map((p) => p.projectId))].sort() };
+}
+
 /** The status of one object at the checkpoint that is its home, after a pass that completed. */
 function settledStatus(
   share: CheckpointShare,
@@ -193,8 +207,15 @@ function settledStatus(
       share.metadata.generation,
       now,
     ),
+    ...handled(share),
     ...(share.metadata.generation === undefined ? {} : { observedGeneration: share.metadata.generation }),
   };
+}
+
+/** The reconcile request this pass answered, kept once answered (Flux's lastHandledReconcileAt). */
+function handled(share: CheckpointShare): Pick<CheckpointShareStatus, 'lastHandledReconcileAt'> {
+  const requested = reconcileRequestOf(share) ?? share.status?.lastHandledReconcileAt;
+  return requested === undefined ? {} : { lastHandledReconcileAt: requested };
 }
 
 function progressing(share: CheckpointShare, message: string, now: Date): Condition[] {
@@ -291,6 +312,7 @@ export function settleError(
       desiredCount: projectsOf(share).length,
       grantedCount: share.status?.grantedCount ?? 0,
       conditions: mergeConditions(share.status?.conditions, conditions, share.metadata.generation, now),
+      ...handled(share),
       ...(share.metadata.generation === undefined ? {} : { observedGeneration: share.metadata.generation }),
     });
   }

@@ -45,8 +45,9 @@ describe('reconciler, end to end: drift, suspend, steady state', () => {
     env.startOperator({ RESYNC_INTERVAL: '1s', MIN_RESYNC_INTERVAL: '1s' });
     await env.create('weather', { projectIds: ['proj_a', 'proj_b'], suspend: true, mode: 'Authoritative' });
     const suspended = await env.waitForCondition('weather', 'Ready', 'False', 'Suspended');
+    // Suspend is a dry run: the message says what a resume would do, hand-made grant included.
     expect(suspended.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
-      'not granted: proj_a, proj_b',
+      'on resume would grant proj_a, proj_b and revoke proj_old',
     );
     await driftChecks(2);
     expect(env.openai.counts()).toMatchObject({ grant: 0, revoke: 0 });
@@ -123,5 +124,29 @@ describe('reconciler, end to end: drift, suspend, steady state', () => {
       () => passes() - before >= 1 && passes() - before,
     );
     expect(reconciles).toBeLessThanOrEqual(10);
+  });
+
+  it('17. a reconcile request annotation runs a pass at once with a fresh list, and status records it', async () => {
+    env = await Env.start();
+    // The default drift interval (10 minutes): only the request can explain a pass in this test.
+    env.startOperator();
+    await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
+    await env.waitForReady('weather');
+    const lost = env.openai.store.permissions(CKPT).find((p) => p.projectId === 'proj_a');
+    env.openai.store.removePermission(CKPT, lost?.id ?? '');
+
+    for (const [annotation, at] of [
+      ['checkpointshare.io/reconcile-requested-at', '2026-12-02T05:00:00Z'],
+      ['reconcile.fluxcd.io/requestedAt', '2026-12-02T05:01:00.123456789Z'],
+    ] as const) {
+      const lists = env.openai.counts().list;
+      await env.annotate('weather', { 'checkpointshare.io/reconcile-requested-at': null, [annotation]: at });
+      await waitFor(
+        `the request ${at} to be handled`,
+        async () => (await env.get('weather'))?.status?.lastHandledReconcileAt === at,
+      );
+      expect(env.openai.counts().list).toBeGreaterThan(lists);
+      expect(env.granted()).toEqual(['proj_a', 'proj_b']);
+    }
   });
 });

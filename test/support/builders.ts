@@ -62,6 +62,11 @@ export class ShareBuilder {
     return this;
   }
 
+  annotated(annotations: Record<string, string>): this {
+    this.obj.metadata.annotations = { ...this.obj.metadata.annotations, ...annotations };
+    return this;
+  }
+
   home(checkpoint: string): this {
     this.obj.status = { ...this.obj.status, checkpoint };
     return this;

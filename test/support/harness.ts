@@ -130,6 +130,21 @@ export class Env {
     )) as CheckpointShare;
   }
 
+  /** A merge patch of annotations: null removes one. */
+  async annotate(name: string, annotations: Record<string, string | null>): Promise<CheckpointShare> {
+    return (await this.api.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: this.namespace,
+        name,
+        body: { metadata: { annotations } },
+      },
+      MERGE_PATCH,
+    )) as CheckpointShare;
+  }
+
   async delete(name: string): Promise<void> {
     await this.api.deleteNamespacedCustomObject({
       group: GROUP,

@@ -89,7 +89,11 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
     { reason: 'checkpoint required', actual: spec.required, expected: ['checkpoint'] },
     {
       reason: 'printer columns',
-      actual: version.additionalPrinterColumns?.map((c) => ({ name: c.name, jsonPath: c.jsonPath })),
+      actual: version.additionalPrinterColumns?.map((c) => ({
+        name: c.name,
+        jsonPath: c.jsonPath,
+        ...(c.priority ? { priority: c.priority } : {}),
+      })),
       expected: PRINTER_COLUMNS.map((c) => ({ ...c })),
     },
   ])('$reason', ({ actual, expected }) => {
@@ -105,6 +109,7 @@ describe('the CRD in crds/ and the constants in src/api agree', () => {
         'failures',
         'grantedCount',
         'grants',
+        'lastHandledReconcileAt',
         'managedProjects',
         'observedGeneration',
       ].sort(),

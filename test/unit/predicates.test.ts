@@ -26,12 +26,35 @@ describe('needsPass: which watched updates queue a reconcile', () => {
       pass: false,
     },
     { reason: 'an identical resync delivers nothing new', after: base(), pass: false },
+    {
+      reason: 'a reconcile request asks for a pass now',
+      after: base().annotated({ 'checkpointshare.io/reconcile-requested-at': '2026-12-02T05:00:00Z' }),
+      pass: true,
+    },
+    {
+      reason: "Flux's reconcile request asks for a pass now",
+      after: base().annotated({ 'reconcile.fluxcd.io/requestedAt': '2026-12-02T05:00:00.1Z' }),
+      pass: true,
+    },
+    {
+      reason: 'another annotation changes no plan',
+      after: base().annotated({ 'example.com/owner': 'team-a' }),
+      pass: false,
+    },
   ];
   for (const { reason, after, pass } of cases) {
     it(reason, () => {
       expect(needsPass(base().build(), after.build())).toBe(pass);
     });
   }
+
+  it('asks again only for a new request value', () => {
+    const requested = (at: string) =>
+      base().annotated({ 'checkpointshare.io/reconcile-requested-at': at }).build();
+    expect(needsPass(requested('1'), requested('1'))).toBe(false);
+    expect(needsPass(requested('1'), requested('2'))).toBe(true);
+    expect(needsPass(requested('1'), base().build())).toBe(false);
+  });
 
   it('lets a deleting object drop its finalizer without another pass', () => {
     const deleting = base().deleting();

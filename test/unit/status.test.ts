@@ -57,7 +57,25 @@ describe('settle', () => {
       listed: [perm('proj_a')],
       ready: 'False',
       reasonText: 'Suspended',
-      message: 'not granted: proj_b',
+      message: 'on resume would grant proj_b',
+      granted: 1,
+    },
+    {
+      reason: 'suspended Authoritative: the message names the hand-made grant a resume would revoke',
+      shares: [share('a').projects('proj_a').managing('proj_a').authoritative().suspended().build()],
+      listed: [perm('proj_a'), perm('proj_legal')],
+      ready: 'False',
+      reasonText: 'Suspended',
+      message:
+        'suspended: 1 of 1 projects granted on ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd; on resume would revoke proj_legal',
+      granted: 1,
+    },
+    {
+      reason: 'suspended and nothing to do on resume: Ready',
+      shares: [share('a').projects('proj_a').managing('proj_a').authoritative().suspended().build()],
+      listed: [perm('proj_a')],
+      ready: 'True',
+      reasonText: 'Suspended',
       granted: 1,
     },
   ])('$reason', ({ shares, listed, ready, reasonText, reconciling, stalled, granted, message }) => {
@@ -71,6 +89,30 @@ describe('settle', () => {
     expect(s?.desiredCount).toBe(shares[0]?.spec.projectIds.length);
     expect(s?.observedGeneration).toBe(1);
     if (message) expect(condition(s, 'Ready')?.message).toContain(message);
+  });
+
+  it.each([
+    {
+      reason: 'our annotation',
+      annotations: { 'checkpointshare.io/reconcile-requested-at': 'a' },
+      handled: 'a',
+    },
+    { reason: "Flux's annotation", annotations: { 'reconcile.fluxcd.io/requestedAt': 'f' }, handled: 'f' },
+    {
+      reason: 'ours when both are set',
+      annotations: {
+        'checkpointshare.io/reconcile-requested-at': 'a',
+        'reconcile.fluxcd.io/requestedAt': 'f',
+      },
+      handled: 'a',
+    },
+    { reason: 'nothing when none was asked', annotations: {}, handled: undefined },
+  ])('records the reconcile request a pass handled: $reason', ({ annotations, handled }) => {
+    const { status } = settleOne(
+      [share('a').projects('proj_a').managing('proj_a').annotated(annotations).build()],
+      [perm('proj_a')],
+    );
+    expect(status.get('ml/a')?.lastHandledReconcileAt).toBe(handled);
   });
 
   it('writes grants with the permission id and an RFC 3339 createdAt', () => {

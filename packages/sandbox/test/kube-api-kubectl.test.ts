@@ -123,19 +123,28 @@ describe('kubectl against the stand-in', () => {
       'GRANTED',
       'DESIRED',
       'READY',
+      'REASON',
       'AGE',
     ]);
     expect(rows).toHaveLength(5);
     const weather = rows.find((r) => r.includes('weather-to-analytics'))?.split(/\s+/);
-    expect(weather?.slice(0, 6)).toEqual([
+    expect(weather?.slice(0, 7)).toEqual([
       'ml-platform',
       'weather-to-analytics',
       'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd',
       '1',
       '1',
       'True',
+      'Converged',
     ]);
-    expect(weather?.[6]).toMatch(/^\d+s$/);
+    expect(weather?.[7]).toMatch(/^\d+s$/);
+
+    // -o wide adds the columns of priority 1: the mode and the Ready message.
+    const wide = await kubectl(['get', 'cps', 'weather-to-analytics', '-n', 'ml-platform', '-o', 'wide']);
+    expect(wide.code).toBe(0);
+    const [wideHeader, wideRow] = lines(wide.stdout);
+    expect(wideHeader?.split(/\s+/).slice(-3)).toEqual(['AGE', 'MODE', 'MESSAGE']);
+    expect(wideRow).toMatch(/Managed\s+all granted$/);
   });
 
   it('describes an object with its events', async () => {

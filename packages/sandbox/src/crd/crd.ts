@@ -13,7 +13,13 @@ export interface CrdVersion {
   served: boolean;
   storage: boolean;
   subresources?: { status?: Record<string, never> };
-  additionalPrinterColumns?: { name: string; type: string; jsonPath: string; description?: string }[];
+  additionalPrinterColumns?: {
+    name: string;
+    type: string;
+    jsonPath: string;
+    description?: string;
+    priority?: number;
+  }[];
   schema: { openAPIV3Schema: StructuralSchema };
 }
 

@@ -4,6 +4,9 @@ const USAGE = `Usage: checkpoint-share <command> [flags]
 
 Commands:
   run       run the controller (see: checkpoint-share run --help)
+
+Flags:
+  --version print the version
 `;
 
 /** argv -> one command; each command returns the process exit code. */
@@ -15,6 +18,11 @@ async function main(argv: readonly string[]): Promise<number> {
       // Loaded on demand: the Kubernetes client takes a second to load, which --help need not pay.
       const { run, RUN_HELP } = await import('./cli/run.js');
       return wantsHelp ? print(RUN_HELP) : run(rest);
+    }
+    case '--version':
+    case 'version': {
+      const { operatorVersion } = await import('./version.js');
+      return print(`checkpoint-share ${operatorVersion()}\n`);
     }
     case undefined:
     case '--help':

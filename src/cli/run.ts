@@ -19,6 +19,7 @@ import { OperatorMetrics } from '../observability/metrics.js';
 import { RateLimiter } from '../openai/rate-limiter.js';
 import { SdkPermissionsApi } from '../openai/sdk-permissions.js';
 import { CheckpointReconciler } from '../reconcile/reconcile-checkpoint.js';
+import { operatorVersion } from '../version.js';
 
 export const RUN_HELP = `Usage: checkpoint-share run [flags]
 
@@ -152,6 +153,7 @@ export async function run(argv: readonly string[]): Promise<number> {
 
   logger.info(
     {
+      version: operatorVersion(),
       identity,
       namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
       openaiBaseUrl: config.openaiBaseUrl,

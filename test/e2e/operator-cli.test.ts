@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -135,6 +136,14 @@ describe('checkpoint-share CLI: configuration and help', () => {
       for (const word of c.omits ?? []) expect(usage).not.toContain(word);
     });
   }
+
+  it.concurrent("--version prints package.json's version, the one the image is tagged with", async ({ expect }) => {
+    const operator = new OperatorProcess(['--version'], {});
+    const { code } = await operator.exited;
+    expect(code).toBe(0);
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(operator.stdout).toEqual([`checkpoint-share ${manifest.version}`]);
+  });
 
   it.concurrent('an unknown command exits 2 and prints the usage to stderr', async ({ expect }) => {
     const operator = new OperatorProcess(['runn'], {});

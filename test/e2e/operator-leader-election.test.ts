@@ -165,7 +165,8 @@ describe('operator runtime: leader election', () => {
   it('a leader keeps leading past many renew deadlines, and creates, edits and deletes all complete', async () => {
     env = await Env.start();
     const leader = env.startOperator(ELECTION);
-    const { identity } = await startupOf(leader);
+    const { identity, version } = await startupOf(leader);
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
     await leader.waitForLog('the replica to lead', (l) => l.msg === 'became leader');
     const acquiredAt = Date.parse(lease()?.acquireTime ?? '');
     // Renewed again and again by the same holder, three renew deadlines after it won the Lease.

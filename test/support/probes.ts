@@ -7,15 +7,16 @@ export const STARTUP_LOG = 'starting checkpoint-share operator';
 export interface Startup {
   httpPort: number;
   identity: string;
+  version: string;
 }
 
 /** Waits for the startup line (with HTTP_PORT=0 it carries the port actually bound). */
 export async function startupOf(operator: OperatorProcess, timeoutMs = 30_000): Promise<Startup> {
   const line = await operator.waitForLog('the startup log line', (l) => l.msg === STARTUP_LOG, timeoutMs);
-  if (typeof line.httpPort !== 'number' || typeof line.identity !== 'string') {
-    throw new Error(`startup line without httpPort and identity: ${JSON.stringify(line)}`);
+  if (typeof line.httpPort !== 'number' || typeof line.identity !== 'string' || typeof line.version !== 'string') {
+    throw new Error(`startup line without httpPort, identity and version: ${JSON.stringify(line)}`);
   }
-  return { httpPort: line.httpPort, identity: line.identity };
+  return { httpPort: line.httpPort, identity: line.identity, version: line.version };
 }
 
 /** GET on the probes/metrics port. */

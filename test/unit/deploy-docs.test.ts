@@ -135,8 +135,10 @@ describe('the install commands, run as written on a fresh clone', () => {
   it.each(INSTALLS)('$reason builds and pushes the image before anything is applied', ({ doc, heading }) => {
     const commands = commandsIn(sectionOf(readRepoFile(doc), heading));
     const at = (prefix: string) => commands.findIndex((c) => c.startsWith(prefix));
-    expect(at('docker build -t "$IMAGE:')).toBeGreaterThanOrEqual(0);
-    expect(at('docker push "$IMAGE:')).toBeGreaterThan(at('docker build'));
+    // npm run image tags "$IMAGE:<package.json version>" (deploy/build-image.sh).
+    expect(at('export IMAGE=')).toBeGreaterThanOrEqual(0);
+    expect(at('npm run image')).toBeGreaterThan(at('export IMAGE='));
+    expect(at('docker push "$IMAGE:')).toBeGreaterThan(at('npm run image'));
     expect(at('kubectl apply -k')).toBeGreaterThan(at('docker push'));
   });
 

@@ -294,7 +294,7 @@ export function loadConfig(sources: ConfigSources): Config {
  * machine (a local proxy or stand-in). Credentials in the URL are refused rather than stripped,
  * and never repeated in the message.
  */
-function checkBaseUrl(raw: string, name: string): void {
+export function checkBaseUrl(raw: string, name: string): void {
   const shown = JSON.stringify(raw.replace(/\/\/[^/]*@/, '//***@'));
   if (!URL.canParse(raw)) throw new ConfigError(`${name} must be an https:// URL, got ${shown}`);
   const url = new URL(raw);

@@ -4,6 +4,7 @@ const USAGE = `Usage: checkpoint-share <command> [flags]
 
 Commands:
   run       run the controller (see: checkpoint-share run --help)
+  plan      what applying manifests would grant, adopt and revoke (read-only; exit 2 if it revokes)
 
 Flags:
   --version print the version
@@ -18,6 +19,10 @@ async function main(argv: readonly string[]): Promise<number> {
       // Loaded on demand: the Kubernetes client takes a second to load, which --help need not pay.
       const { run, RUN_HELP } = await import('./cli/run.js');
       return wantsHelp ? print(RUN_HELP) : run(rest);
+    }
+    case 'plan': {
+      const { plan, PLAN_HELP } = await import('./cli/plan.js');
+      return wantsHelp ? print(PLAN_HELP) : plan(rest);
     }
     case '--version':
     case 'version': {

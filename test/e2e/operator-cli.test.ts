@@ -137,7 +137,9 @@ describe('checkpoint-share CLI: configuration and help', () => {
     });
   }
 
-  it.concurrent("--version prints package.json's version, the one the image is tagged with", async ({ expect }) => {
+  it.concurrent("--version prints package.json's version, the one the image is tagged with", async ({
+    expect,
+  }) => {
     const operator = new OperatorProcess(['--version'], {});
     const { code } = await operator.exited;
     expect(code).toBe(0);

@@ -13,7 +13,11 @@ export interface Startup {
 /** Waits for the startup line (with HTTP_PORT=0 it carries the port actually bound). */
 export async function startupOf(operator: OperatorProcess, timeoutMs = 30_000): Promise<Startup> {
   const line = await operator.waitForLog('the startup log line', (l) => l.msg === STARTUP_LOG, timeoutMs);
-  if (typeof line.httpPort !== 'number' || typeof line.identity !== 'string' || typeof line.version !== 'string') {
+  if (
+    typeof line.httpPort !== 'number' ||
+    typeof line.identity !== 'string' ||
+    typeof line.version !== 'string'
+  ) {
     throw new Error(`startup line without httpPort, identity and version: ${JSON.stringify(line)}`);
   }
   return { httpPort: line.httpPort, identity: line.identity, version: line.version };

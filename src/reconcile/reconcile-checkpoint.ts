@@ -6,6 +6,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { Permission, PermissionsApi } from '../openai/permissions.js';
+import { effectiveShare, type Verdict } from '../tenancy/policy.js';
 import { findCondition } from './conditions.js';
 import { decide, type ErrorDecision } from './error-policy.js';
 import { releasableWithoutOpenAI } from './hands-off.js';
@@ -45,6 +46,11 @@ export interface ReconcileDeps {
   onPermissionsChanged?: (granted: number, revoked: number) => void;
   /** Where a failure that could not be reported is logged. */
   logger?: Logger;
+  /**
+   * Under SHARE_POLICY=enforce: the policies' verdict on a share, asked afresh for every view
+   * (a policy or label change queues the checkpoint). Absent under open: every share counts as is.
+   */
+  tenancy?: { verdict(share: CheckpointShare): Verdict };
 }
 
 /** While a pass leaves work waiting (a hand-over, a confirming list), look again this soon. */
@@ -165,9 +171,15 @@ export class CheckpointReconciler {
     const partial = this.deps.partialView?.() ?? false;
     // The objects as last written, by key: a write replaces one in O(1), whatever their number.
     const current = new Map(shares.map((s) => [keyOf(s), s]));
+    const { tenancy } = this.deps;
     const view = (): CheckpointView => {
       shares = [...current.values()];
-      return { checkpoint, shares, listed, retryFailed, partial };
+      if (!tenancy) return { checkpoint, shares, listed, retryFailed, partial };
+      // The planner sees each share as the policies allow it (refused projects gone); writes
+      // still carry the object's own metadata, and the status keeps what was refused.
+      const verdicts = new Map(shares.map((s) => [keyOf(s), tenancy.verdict(s)]));
+      shares = shares.map((s) => effectiveShare(s, verdicts.get(keyOf(s)) as Verdict));
+      return { checkpoint, shares, listed, retryFailed, partial, verdicts };
     };
     const replace = (updated: CheckpointShare) => {
       this.deps.shares.remember(updated);
@@ -245,6 +257,11 @@ export class CheckpointReconciler {
           fence();
           const message = checkpointNotFoundMessage(checkpoint);
           await this.deps.events.record(share, EventReason.CheckpointNotFound, message, signal);
+        }
+        const refusal = newRefusal(share.status, status);
+        if (refusal !== undefined) {
+          fence();
+          await this.deps.events.record(share, EventReason.PolicyDenied, refusal, signal);
         }
       }),
       inStages(fence, announcements, ({ share, reason, message }) =>
@@ -382,6 +399,32 @@ function normalize(status: CheckpointShareStatus | undefined): CheckpointShareSt
   }
   return out as CheckpointShareStatus;
 }
+
+/**
+ * The Stalled message when a policy refusal is new or says something new (one Warning event per
+ * change of what is refused), else undefined.
+ */
+function newRefusal(
+  before: CheckpointShareStatus | undefined,
+  after: CheckpointShareStatus,
+): string | undefined {
+  const now = findCondition(after.conditions, ConditionType.Stalled);
+  if (now?.status !== 'True' || now.reason !== ConditionReason.PolicyDenied) return undefined;
+  const refusedNow = refusedProjects(after);
+  const was = findCondition(before?.conditions, ConditionType.Stalled);
+  const same =
+    was?.status === 'True' &&
+    was.reason === ConditionReason.PolicyDenied &&
+    isDeepStrictEqual(refusedProjects(before), refusedNow) &&
+    firstClause(was.message) === firstClause(now.message);
+  return same ? undefined : now.message;
+}
+
+const refusedProjects = (status: CheckpointShareStatus | undefined) =>
+  (status?.failures ?? []).filter((f) => f.reason === ConditionReason.PolicyDenied).map((f) => f.projectId);
+
+/** The refusal itself, without the counts that follow it (which change as grants are revoked). */
+const firstClause = (message: string) => message.split('. ')[0];
 
 /** Whether the object becomes Stalled for this reason now (so its Warning event is sent once). */
 function entersStall(

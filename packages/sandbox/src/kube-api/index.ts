@@ -6,6 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { shippedCrds } from '../crd/crd.js';
 import type { Cluster } from './api-request.js';
 import { type FailureRule, FaultState } from './faults.js';
 import { ensureNamespace } from './handlers/create.js';
@@ -196,7 +197,7 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
   };
 
   for (const name of [...SYSTEM_NAMESPACES, ...(options.namespaces ?? [])]) ensureNamespace(cluster, name);
-  direct.put('customresourcedefinitions', preinstalledCrd(kubeTime()));
+  for (const crd of shippedCrds()) direct.put('customresourcedefinitions', preinstalledCrd(kubeTime(), crd));
   for (const secret of options.secrets ?? []) {
     const data: Record<string, string> = { ...secret.data };
     for (const [key, value] of Object.entries(secret.stringData ?? {})) {

@@ -19,6 +19,7 @@ import {
 import type { CheckpointSharePolicy, CheckpointSharePolicySpec } from '../../src/api/policy-types.js';
 import type { CheckpointShare, CheckpointShareSpec } from '../../src/api/types.js';
 import { CKPT, CKPT2, Env } from '../support/harness.js';
+import { probe } from '../support/probes.js';
 import { waitFor } from '../support/wait.js';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -275,6 +276,29 @@ describe('tenancy, SHARE_POLICY=enforce', () => {
     });
     expect(refused.status?.managedProjects).toEqual([]);
     expect(env.granted()).toEqual(BY_HAND);
+  });
+
+  it('decides nothing until every policy is listed, and /readyz says what it waits for', async () => {
+    env = await Env.start();
+    await namespace('team-a', { team: 'a' });
+    await createPolicy('team-a', TEAM_A);
+    for (const project of BY_HAND) env.openai.store.addPermission(CKPT, project);
+    await create('team-a', 'early', { projectIds: ['proj_teamA1'] });
+    // Until the policies can be listed, no verdict exists: the share must wait, not be refused.
+    env.kube.faults.failNext({ count: 100_000, code: 500, method: 'GET', path: /checkpointsharepolicies/ });
+    const operator = env.startOperator({ SHARE_POLICY: 'enforce', RESYNC_INTERVAL: '1h' });
+    const unready = await waitFor('/readyz to name the policies', async () => {
+      const answer = await probe(operator, '/readyz');
+      return answer.status === 503 && answer.body.includes('CheckpointSharePolicies') ? answer : undefined;
+    });
+    expect(unready.body).toContain('CheckpointSharePolicies not synced');
+    expect(writes()).toEqual({ grant: 0, revoke: 0 });
+    expect((await get('team-a', 'early')).status).toBeUndefined();
+
+    env.kube.faults.clear();
+    await condition('team-a', 'early', 'Ready', 'True');
+    expect((await probe(operator, '/readyz')).status).toBe(200);
+    expect(env.granted()).toEqual(['proj_finance', 'proj_legal', 'proj_teamA1']);
   });
 
   it('reports a policy it cannot use as Ready=False, and one it can as Ready=True', async () => {

@@ -63,6 +63,10 @@ export class ClusterInformer<T extends Named> {
     });
   }
 
+  get what(): string {
+    return this.options.what;
+  }
+
   /** Starts the loop; resolves once the first list succeeded (it retries until it does). */
   start(): Promise<void> {
     void this.run();

@@ -85,10 +85,7 @@ export class TenancyWatch {
   unready(): string[] {
     return [this.policies, this.namespaces]
       .filter((informer) => !informer.synced)
-      .map(
-        (informer) =>
-          `${informer === this.policies ? 'CheckpointSharePolicies' : 'Namespaces'} not synced: ${informer.problem ?? 'first list in progress'}`,
-      );
+      .map((informer) => `${informer.what} not synced: ${informer.problem ?? 'first list in progress'}`);
   }
 
   /** On becoming leader: every policy's status, as a new leader owes them. */

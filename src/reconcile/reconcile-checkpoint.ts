@@ -147,11 +147,18 @@ export class CheckpointReconciler {
     }
     const fence = this.deps.fence ?? (() => undefined);
 
+    const { tenancy } = this.deps;
+    // Judged as the policies allow: a refused share's suspension shields nothing, so its deletion
+    // revokes what it recorded like any other.
+    const judged = (share: CheckpointShare) =>
+      tenancy ? effectiveShare(share, tenancy.verdict(share)) : share;
     // Deletions that need nothing from OpenAI go first, so an outage or a bad key never holds
     // up an Orphan or suspended object, or one that never got a grant.
     const releasable = shares.filter(
       (share) =>
-        roleOf(share, checkpoint) === 'deleting' && hasFinalizer(share) && releasableWithoutOpenAI(share),
+        roleOf(share, checkpoint) === 'deleting' &&
+        hasFinalizer(share) &&
+        releasableWithoutOpenAI(judged(share)),
     );
     await inStages(fence, releasable, async (share) => {
       const updated = await this.deps.writer.removeFinalizer(share, signal);
@@ -171,7 +178,6 @@ export class CheckpointReconciler {
     const partial = this.deps.partialView?.() ?? false;
     // The objects as last written, by key: a write replaces one in O(1), whatever their number.
     const current = new Map(shares.map((s) => [keyOf(s), s]));
-    const { tenancy } = this.deps;
     const view = (): CheckpointView => {
       shares = [...current.values()];
       if (!tenancy) return { checkpoint, shares, listed, retryFailed, partial };
@@ -181,6 +187,9 @@ export class CheckpointReconciler {
       shares = shares.map((s) => effectiveShare(s, verdicts.get(keyOf(s)) as Verdict));
       return { checkpoint, shares, listed, retryFailed, partial, verdicts };
     };
+    // Plans and statuses are computed on effective shares (tenancy); writes go out on the object
+    // itself, so what is stored and cached keeps the user's spec.
+    const stored = (share: CheckpointShare) => current.get(keyOf(share)) ?? share;
     const replace = (updated: CheckpointShare) => {
       this.deps.shares.remember(updated);
       current.set(keyOf(updated), updated);
@@ -192,7 +201,7 @@ export class CheckpointReconciler {
     // revokes, the grant, statuses and events, releases).
     const work = plan(view());
     await inStages(fence, work.addFinalizer, async (share) => {
-      replace(await this.deps.writer.addFinalizer(share, signal));
+      replace(await this.deps.writer.addFinalizer(stored(share), signal));
     });
     await inStages(fence, [...work.record], async ([key, managedProjects]) => {
       const share = current.get(key);
@@ -251,7 +260,7 @@ export class CheckpointReconciler {
     outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
     await together([
       inStages(fence, changedStatuses, async ({ share, status }) => {
-        replace(await this.deps.writer.writeStatus(share, status, signal));
+        replace(await this.deps.writer.writeStatus(stored(share), status, signal));
         // Once the stall is on record, so a failed write does not announce it twice.
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
           fence();

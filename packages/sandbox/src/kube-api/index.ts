@@ -1,6 +1,6 @@
 /**
- * A strict local Kubernetes API server for CheckpointShares (and the Namespaces, Events, Leases
- * and Secrets the operator touches, and the CRD that defines CheckpointShares, read-only), for end-to-end tests, the demo and laptop trials. It is a
+ * A strict local Kubernetes API server for CheckpointShares and CheckpointSharePolicies (and the
+ * Namespaces, Events, Leases and Secrets the operator touches, and the CRDs, read-only), for end-to-end tests, the demo and laptop trials. It is a
  * real HTTP server that the unmodified @kubernetes/client-node and kubectl talk to through a
  * kubeconfig, and it answers like the real API server wherever an operator depends on it.
  */

@@ -249,6 +249,28 @@ describe('tenancy, SHARE_POLICY=enforce', () => {
     expect(env.granted()).toEqual(['proj_finance', 'proj_legal', 'proj_teamA1', 'proj_teamA2']);
   });
 
+  it('keeps watching policies and namespaces after the watches drop and their history expires', async () => {
+    await tenants();
+    await create('team-a', 'two', { projectIds: ['proj_teamA1', 'proj_teamA2'] });
+    await condition('team-a', 'two', 'Ready', 'True');
+    const operator = env.operators[0];
+    const watchesBefore = env.kube
+      .requests()
+      .filter((r) => r.verb === 'watch' && r.resource === POLICY_PLURAL).length;
+    env.kube.faults.expireHistory();
+    env.kube.faults.dropWatches();
+    // A change made while no watch is open must still arrive: through the relist after 410 Gone.
+    await patchPolicy('team-a', { projects: ['proj_teamA2'] });
+    await waitFor('proj_teamA1 revoked', () => !env.granted().includes('proj_teamA1'));
+    expect(env.granted()).toEqual(['proj_finance', 'proj_legal', 'proj_teamA2']);
+    expect(
+      env.kube.requests().filter((r) => r.verb === 'watch' && r.resource === POLICY_PLURAL).length,
+    ).toBeGreaterThan(watchesBefore);
+    const policyLists = env.kube.requests().filter((r) => r.verb === 'list' && r.resource === POLICY_PLURAL);
+    expect(policyLists.length).toBeGreaterThan(1);
+    expect(operator?.logs().filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+  });
+
   it('a namespace label change re-evaluates its shares at once', async () => {
     await tenants();
     await namespace('team-c', {});

@@ -21,7 +21,12 @@ export interface Config {
   readonly httpPort: number;
   readonly logLevel: string;
   readonly kubeconfig: string | undefined;
+  /** enforce: every share is bounded by the CheckpointSharePolicies; open: policies are ignored. */
+  readonly sharePolicy: SharePolicy;
 }
+
+export const SHARE_POLICIES = ['open', 'enforce'] as const;
+export type SharePolicy = (typeof SHARE_POLICIES)[number];
 
 /** A setting that cannot be used; main prints `message` alone and exits with status 2. */
 export class ConfigError extends Error {
@@ -150,6 +155,13 @@ export const SETTINGS = {
     default: 'info',
     description: 'trace, debug, info, warn, error',
   },
+  sharePolicy: {
+    env: 'SHARE_POLICY',
+    flag: 'share-policy',
+    arg: 'open|enforce',
+    default: 'open',
+    description: 'enforce: CheckpointSharePolicies bound what each namespace may share; open: ignored',
+  },
   kubeconfig: {
     env: 'KUBECONFIG',
     flag: 'kubeconfig',
@@ -242,6 +254,13 @@ export function loadConfig(sources: ConfigSources): Config {
     );
   }
 
+  const sharePolicy = read(SETTINGS.sharePolicy) ?? 'open';
+  if (!(SHARE_POLICIES as readonly string[]).includes(sharePolicy)) {
+    throw new ConfigError(
+      `${name(SETTINGS.sharePolicy)} must be open or enforce, got ${JSON.stringify(sharePolicy)}`,
+    );
+  }
+
   const podNamespace = read(SETTINGS.podNamespace) ?? sources.inClusterNamespace ?? 'default';
   if (!NAMESPACE.test(podNamespace))
     throw new ConfigError(
@@ -286,6 +305,7 @@ export function loadConfig(sources: ConfigSources): Config {
     httpPort: integer(read(SETTINGS.httpPort), 8080, 0, 65535, name(SETTINGS.httpPort)),
     logLevel,
     kubeconfig: read(SETTINGS.kubeconfig),
+    sharePolicy: sharePolicy as SharePolicy,
   });
 }
 

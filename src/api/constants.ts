@@ -47,6 +47,11 @@ export const ConditionReason = {
   InvalidProject: 'InvalidProject',
   OwningProject: 'OwningProject',
   BadResponse: 'BadResponse',
+  PolicyDenied: 'PolicyDenied',
+  /** A CheckpointSharePolicy whose spec the operator can use. */
+  PolicyAccepted: 'PolicyAccepted',
+  /** A CheckpointSharePolicy whose spec cannot be used (an invalid selector): it selects nothing. */
+  InvalidPolicy: 'InvalidPolicy',
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
 
@@ -59,6 +64,7 @@ export const EventReason = {
   RevokeFailed: 'RevokeFailed',
   Unauthorized: 'Unauthorized',
   CheckpointNotFound: 'CheckpointNotFound',
+  PolicyDenied: 'PolicyDenied',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 
@@ -67,6 +73,7 @@ export const WARNING_EVENT_REASONS: ReadonlySet<EventReason> = new Set([
   EventReason.RevokeFailed,
   EventReason.Unauthorized,
   EventReason.CheckpointNotFound,
+  EventReason.PolicyDenied,
 ]);
 
 /** Printer columns as the CRD declares them, in order. */
@@ -79,4 +86,23 @@ export const PRINTER_COLUMNS = [
   { name: 'Age', jsonPath: '.metadata.creationTimestamp' },
   { name: 'Mode', jsonPath: '.spec.mode', priority: 1 },
   { name: 'Message', jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 },
+] as const;
+
+/** Identity of the cluster-scoped CheckpointSharePolicy API (the tenancy boundary). */
+export const POLICY_KIND = 'CheckpointSharePolicy';
+export const POLICY_LIST_KIND = 'CheckpointSharePolicyList';
+export const POLICY_PLURAL = 'checkpointsharepolicies';
+export const POLICY_SINGULAR = 'checkpointsharepolicy';
+export const POLICY_SHORT_NAME = 'cpspol';
+export const POLICY_CRD_NAME = `${POLICY_PLURAL}.${GROUP}`;
+/** The modes a policy allows when it names none. */
+export const DEFAULT_POLICY_MODES = ['Managed'] as const;
+
+/** Printer columns of the policy CRD, in order. */
+export const POLICY_PRINTER_COLUMNS = [
+  { name: 'Checkpoints', jsonPath: '.spec.checkpoints' },
+  { name: 'Projects', jsonPath: '.spec.projects' },
+  { name: 'Modes', jsonPath: '.spec.modes' },
+  { name: 'Ready', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Age', jsonPath: '.metadata.creationTimestamp' },
 ] as const;

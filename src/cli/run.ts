@@ -7,11 +7,13 @@ import { Controller } from '../controller/controller.js';
 import { ShareCache } from '../controller/share-cache.js';
 import { ShareEvents } from '../controller/share-events.js';
 import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
+import { TenancyWatch } from '../controller/tenancy-watch.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { shareConnections } from '../kube/connection-pool.js';
 import { KubeEventRecorder } from '../kube/events.js';
 import { LeaderElector, NotLeaderError } from '../kube/leader-election.js';
+import { KubePolicyWriter } from '../kube/policy-writer.js';
 import { KubeShareWriter } from '../kube/share-writer.js';
 import { type ProbeServer, startProbeServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
@@ -19,6 +21,7 @@ import { OperatorMetrics } from '../observability/metrics.js';
 import { RateLimiter } from '../openai/rate-limiter.js';
 import { SdkPermissionsApi } from '../openai/sdk-permissions.js';
 import { CheckpointReconciler } from '../reconcile/reconcile-checkpoint.js';
+import { PolicyReporter } from '../reconcile/report-policy.js';
 import { operatorVersion } from '../version.js';
 
 export const RUN_HELP = `Usage: checkpoint-share run [flags]
@@ -91,6 +94,26 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (elector && !elector.holds())
       throw new NotLeaderError('this replica cannot be sure it still holds the lease');
   };
+  // SHARE_POLICY=enforce: the policies and namespace labels bound every share (README, Tenancy).
+  const policyReporter = new PolicyReporter({
+    writer: new KubePolicyWriter(clients.customObjects, FIELD_MANAGER),
+    now,
+    fence,
+    logger,
+  });
+  const tenancy: TenancyWatch | undefined =
+    config.sharePolicy === 'enforce'
+      ? new TenancyWatch({
+          kubeConfig,
+          customObjects: clients.customObjects,
+          core: clients.core,
+          shares: cache,
+          queue,
+          active: (): boolean => controller.active,
+          reportPolicy: (policy, compiled) => policyReporter.report(policy, compiled),
+          logger,
+        })
+      : undefined;
   const reconciler = new CheckpointReconciler({
     shares: cache,
     writer,
@@ -104,6 +127,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     logger,
     onPermissionsChanged: (granted, revoked) => metrics.permissionsChanged(granted, revoked),
     partialView: (): boolean => !informer.synced,
+    ...(tenancy ? { tenancy } : {}),
   });
   const controller = new Controller({
     queue,
@@ -133,7 +157,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   let probes: ProbeServer;
   try {
     probes = await startProbeServer(config.httpPort, metrics.registry, {
-      unready: () => informer.scopes.filter((s) => !s.synced).map(notSyncedLine),
+      unready: () => [
+        ...informer.scopes.filter((s) => !s.synced).map(notSyncedLine),
+        ...(tenancy?.unready() ?? []),
+      ],
     });
   } catch (error: unknown) {
     return refuse(portProblem(error, config.httpPort) ?? error);
@@ -161,6 +188,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       httpPort: probes.port,
       workers: config.maxConcurrentReconciles,
       resyncIntervalMs: config.resyncIntervalMs,
+      sharePolicy: config.sharePolicy,
       openaiRequestTimeoutMs: config.openaiRequestTimeoutMs,
     },
     'starting checkpoint-share operator',
@@ -174,6 +202,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       logger.info({ signal }, 'shutting down: finishing reconciles in flight');
       const drained = await controller.stop(graceMs);
       informer.stop();
+      tenancy?.stop();
       // A pass still running past the grace period must not overlap with a new leader: then the
       // lease is left to expire instead of being handed over at once.
       if (drained) await elector?.release();
@@ -198,6 +227,12 @@ export async function run(argv: readonly string[]): Promise<number> {
           { objects: cache.size, unsynced: unsynced.map((s) => s.scope) },
           'starting while some scopes are not synced; their shares are reconciled once they are',
         );
+      // Under enforce nothing is decided before every policy and namespace is known: with none
+      // known yet, every share would look refused and its grants revocable.
+      if (tenancy) {
+        await tenancy.start();
+        logger.info({}, 'tenancy policies and namespaces synced');
+      }
       if (elector) {
         const leading = await elector.acquire((reason) => {
           // Another replica may take over once the lease expires: stop acting now, and exit
@@ -211,6 +246,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       }
       metrics.setLeader(true);
       controller.start();
+      tenancy?.reportAll();
     })().catch((error: unknown) => {
       logger.fatal({ error: error instanceof Error ? error.message : String(error) }, 'operator failed');
       void shutdown('fatal', 1);

@@ -1,5 +1,7 @@
+import { ConditionReason } from '../api/constants.js';
 import type { CheckpointShare } from '../api/types.js';
 import type { Permission } from '../openai/permissions.js';
+import type { Verdict } from '../tenancy/policy.js';
 import { handsOff, authoritative as isAuthoritative, mayRevokeUnrecorded } from './hands-off.js';
 import { hasFinalizer, homeOf, isDeleting, keyOf, managedOf, projectsOf } from './share-facts.js';
 
@@ -19,6 +21,35 @@ export interface CheckpointView {
    * recorded, not every foreign permission: one of those may be what an unseen object wants.
    */
   partial?: boolean;
+  /**
+   * Under SHARE_POLICY=enforce: what the policies decided for each share, by key. The shares
+   * themselves are then effective ones (see tenancy/policy.ts effectiveShare): refused projects
+   * are already gone from spec.projectIds. Absent under open.
+   */
+  verdicts?: ReadonlyMap<string, Verdict>;
+}
+
+/** The policies' verdict on a share, when a policy is enforced. */
+export function verdictOf(view: CheckpointView, share: CheckpointShare): Verdict | undefined {
+  return view.verdicts?.get(keyOf(share));
+}
+
+/** A share the policies refuse as a whole: it wants, protects and adopts nothing. */
+export function refused(view: CheckpointView, share: CheckpointShare): boolean {
+  return verdictOf(view, share)?.permitted === false;
+}
+
+/** Whether a recorded project may be shielded by this share's suspension or Orphan deletion. */
+function mayProtect(view: CheckpointView, share: CheckpointShare, projectId: string): boolean {
+  return verdictOf(view, share)?.allows(projectId) ?? true;
+}
+
+/**
+ * Failures a pass keeps without asking OpenAI again. PolicyDenied is the policy's answer, taken
+ * afresh each pass: a project a policy permits now must not wait for the terminal-failure recheck.
+ */
+export function openAIFailuresOf(share: CheckpointShare) {
+  return (share.status?.failures ?? []).filter((f) => f.reason !== ConditionReason.PolicyDenied);
 }
 
 /** How one object relates to the checkpoint being reconciled. */
@@ -72,10 +103,11 @@ export function deriveSets(view: CheckpointView): CheckpointSets {
     if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) managed.add(p);
     if (handsOff(share)) {
       if (specHere && live) for (const p of projectsOf(share)) protectedProjects.add(p);
-      if (homeOf(share) === view.checkpoint) for (const p of managedOf(share)) protectedProjects.add(p);
+      if (homeOf(share) === view.checkpoint)
+        for (const p of managedOf(share)) if (mayProtect(view, share, p)) protectedProjects.add(p);
     }
     if (role === 'settled' && !view.retryFailed)
-      for (const f of share.status?.failures ?? []) failed.add(f.projectId);
+      for (const f of openAIFailuresOf(share)) failed.add(f.projectId);
   }
   const listed = new Set((view.listed ?? []).map((p) => p.projectId));
   if (mayRevokeUnrecorded(authoritative, view.partial ?? false)) for (const p of listed) managed.add(p);
@@ -120,7 +152,10 @@ export function plan(view: CheckpointView): Plan {
     adopt: new Map(),
   };
   const actors = view.shares.filter((s) => acts(s, view.checkpoint));
-  empty.addFinalizer = actors.filter((s) => !hasFinalizer(s));
+  // A refused share needs the finalizer only while it holds records: deleting it must revoke them.
+  empty.addFinalizer = actors.filter(
+    (s) => !hasFinalizer(s) && (!refused(view, s) || managedOf(s).length > 0),
+  );
   if (view.listed === undefined) return empty;
 
   const grant = new Set<string>();

@@ -6,6 +6,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { Permission, PermissionsApi } from '../openai/permissions.js';
+import { effectiveShare, type Verdict } from '../tenancy/policy.js';
 import { findCondition } from './conditions.js';
 import { decide, type ErrorDecision } from './error-policy.js';
 import { releasableWithoutOpenAI } from './hands-off.js';
@@ -45,6 +46,11 @@ export interface ReconcileDeps {
   onPermissionsChanged?: (granted: number, revoked: number) => void;
   /** Where a failure that could not be reported is logged. */
   logger?: Logger;
+  /**
+   * Under SHARE_POLICY=enforce: the policies' verdict on a share, asked afresh for every view
+   * (a policy or label change queues the checkpoint). Absent under open: every share counts as is.
+   */
+  tenancy?: { verdict(share: CheckpointShare): Verdict };
 }
 
 /** While a pass leaves work waiting (a hand-over, a confirming list), look again this soon. */
@@ -141,11 +147,18 @@ export class CheckpointReconciler {
     }
     const fence = this.deps.fence ?? (() => undefined);
 
+    const { tenancy } = this.deps;
+    // Judged as the policies allow: a refused share's suspension shields nothing, so its deletion
+    // revokes what it recorded like any other.
+    const judged = (share: CheckpointShare) =>
+      tenancy ? effectiveShare(share, tenancy.verdict(share)) : share;
     // Deletions that need nothing from OpenAI go first, so an outage or a bad key never holds
     // up an Orphan or suspended object, or one that never got a grant.
     const releasable = shares.filter(
       (share) =>
-        roleOf(share, checkpoint) === 'deleting' && hasFinalizer(share) && releasableWithoutOpenAI(share),
+        roleOf(share, checkpoint) === 'deleting' &&
+        hasFinalizer(share) &&
+        releasableWithoutOpenAI(judged(share)),
     );
     await inStages(fence, releasable, async (share) => {
       const updated = await this.deps.writer.removeFinalizer(share, signal);
@@ -167,8 +180,16 @@ export class CheckpointReconciler {
     const current = new Map(shares.map((s) => [keyOf(s), s]));
     const view = (): CheckpointView => {
       shares = [...current.values()];
-      return { checkpoint, shares, listed, retryFailed, partial };
+      if (!tenancy) return { checkpoint, shares, listed, retryFailed, partial };
+      // The planner sees each share as the policies allow it (refused projects gone); writes
+      // still carry the object's own metadata, and the status keeps what was refused.
+      const verdicts = new Map(shares.map((s) => [keyOf(s), tenancy.verdict(s)]));
+      shares = shares.map((s) => effectiveShare(s, verdicts.get(keyOf(s)) as Verdict));
+      return { checkpoint, shares, listed, retryFailed, partial, verdicts };
     };
+    // Plans and statuses are computed on effective shares (tenancy); writes go out on the object
+    // itself, so what is stored and cached keeps the user's spec.
+    const stored = (share: CheckpointShare) => current.get(keyOf(share)) ?? share;
     const replace = (updated: CheckpointShare) => {
       this.deps.shares.remember(updated);
       current.set(keyOf(updated), updated);
@@ -180,7 +201,7 @@ export class CheckpointReconciler {
     // revokes, the grant, statuses and events, releases).
     const work = plan(view());
     await inStages(fence, work.addFinalizer, async (share) => {
-      replace(await this.deps.writer.addFinalizer(share, signal));
+      replace(await this.deps.writer.addFinalizer(stored(share), signal));
     });
     await inStages(fence, [...work.record], async ([key, managedProjects]) => {
       const share = current.get(key);
@@ -239,12 +260,17 @@ export class CheckpointReconciler {
     outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
     await together([
       inStages(fence, changedStatuses, async ({ share, status }) => {
-        replace(await this.deps.writer.writeStatus(share, status, signal));
+        replace(await this.deps.writer.writeStatus(stored(share), status, signal));
         // Once the stall is on record, so a failed write does not announce it twice.
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
           fence();
           const message = checkpointNotFoundMessage(checkpoint);
           await this.deps.events.record(share, EventReason.CheckpointNotFound, message, signal);
+        }
+        const refusal = newRefusal(share.status, status);
+        if (refusal !== undefined) {
+          fence();
+          await this.deps.events.record(share, EventReason.PolicyDenied, refusal, signal);
         }
       }),
       inStages(fence, announcements, ({ share, reason, message }) =>
@@ -382,6 +408,32 @@ function normalize(status: CheckpointShareStatus | undefined): CheckpointShareSt
   }
   return out as CheckpointShareStatus;
 }
+
+/**
+ * The Stalled message when a policy refusal is new or says something new (one Warning event per
+ * change of what is refused), else undefined.
+ */
+function newRefusal(
+  before: CheckpointShareStatus | undefined,
+  after: CheckpointShareStatus,
+): string | undefined {
+  const now = findCondition(after.conditions, ConditionType.Stalled);
+  if (now?.status !== 'True' || now.reason !== ConditionReason.PolicyDenied) return undefined;
+  const refusedNow = refusedProjects(after);
+  const was = findCondition(before?.conditions, ConditionType.Stalled);
+  const same =
+    was?.status === 'True' &&
+    was.reason === ConditionReason.PolicyDenied &&
+    isDeepStrictEqual(refusedProjects(before), refusedNow) &&
+    firstClause(was.message) === firstClause(now.message);
+  return same ? undefined : now.message;
+}
+
+const refusedProjects = (status: CheckpointShareStatus | undefined) =>
+  (status?.failures ?? []).filter((f) => f.reason === ConditionReason.PolicyDenied).map((f) => f.projectId);
+
+/** The refusal itself, without the counts that follow it (which change as grants are revoked). */
+const firstClause = (message: string) => message.split('. ')[0];
 
 /** Whether the object becomes Stalled for this reason now (so its Warning event is sent once). */
 function entersStall(

@@ -7,10 +7,13 @@ import {
   type CheckpointSets,
   type CheckpointView,
   deriveSets,
+  openAIFailuresOf,
   pendingRevocations,
   plan,
+  refused,
   roleOf,
   stillHeld,
+  verdictOf,
 } from './plan.js';
 import { hasFinalizer, keyOf, managedOf, projectsOf, reconcileRequestOf } from './share-facts.js';
 
@@ -96,14 +99,26 @@ function grantsFor(share: CheckpointShare, byProject: ReadonlyMap<string, Permis
 }
 
 function failuresFor(share: CheckpointShare, outcome: PassOutcome, sets: CheckpointSets): GrantFailure[] {
-  const previous = new Map((share.status?.failures ?? []).map((f) => [f.projectId, f]));
-  return projectsOf(share).flatMap((projectId) => {
+  const previous = new Map(openAIFailuresOf(share).map((f) => [f.projectId, f]));
+  const fromOpenAI = projectsOf(share).flatMap((projectId) => {
     if (sets.listed.has(projectId)) return [];
     const failure =
       outcome.grantFailures.get(projectId) ??
       (outcome.view.retryFailed ? undefined : previous.get(projectId));
     return failure ? [{ ...failure }] : [];
   });
+  const verdict = verdictOf(outcome.view, share);
+  const fromPolicy = (verdict?.refusedProjects ?? []).map((projectId) => ({
+    projectId,
+    reason: ConditionReason.PolicyDenied,
+    message: verdict?.refusal ?? '',
+  }));
+  return [...fromPolicy, ...fromOpenAI];
+}
+
+/** Every project the share's spec lists, permitted or not: what kubectl shows as Desired. */
+function requestedCount(share: CheckpointShare, view: CheckpointView): number {
+  return projectsOf(share).length + (verdictOf(view, share)?.refusedProjects.length ?? 0);
 }
 
 function settledConditions(
@@ -122,7 +137,21 @@ function settledConditions(
   const granted = new Set(grants.map((g) => g.projectId));
   const missing = projectsOf(share).filter((p) => !granted.has(p));
   const pending = pendingRevocations(share, view, sets);
-  const summary = `${grants.length} of ${projectsOf(share).length} projects granted on ${view.checkpoint}`;
+  const summary = `${grants.length} of ${requestedCount(share, view)} projects granted on ${view.checkpoint}`;
+  const refusal = verdictOf(view, share)?.refusal;
+  if (refusal !== undefined) {
+    // The policy's answer comes first: only a change of policy, labels or spec can lift it.
+    const pendingNote = pending.length > 0 ? `; revoking ${list(pending)}` : '';
+    const others = failures.filter((f) => f.reason !== ConditionReason.PolicyDenied);
+    const refusedByOpenAI = others.map((f) => `. ${grantFailureMessage(view.checkpoint, f)}`).join('');
+    const message = `Refused: ${refusal}${refusedByOpenAI}. ${summary}${pendingNote}`;
+    const stalled = { status: 'True' as const, reason: ConditionReason.PolicyDenied, message };
+    return {
+      ready: { ...stalled, status: 'False' },
+      reconciling: { ...stalled, status: pending.length > 0 ? 'True' : 'False' },
+      stalled,
+    };
+  }
   if (share.spec.suspend) {
     const resume = onResume(share, view);
     const drift = [
@@ -139,8 +168,8 @@ function settledConditions(
     };
   }
   if (failures.length > 0) {
-    const refused = failures.map((f) => grantFailureMessage(view.checkpoint, f)).join('. ');
-    const message = `${refused}. ${grants.length} of ${projectsOf(share).length} projects granted.`;
+    const refusedText = failures.map((f) => grantFailureMessage(view.checkpoint, f)).join('. ');
+    const message = `${refusedText}. ${grants.length} of ${requestedCount(share, view)} projects granted.`;
     const reason = failures[0]?.reason ?? ConditionReason.InvalidProject;
     return {
       ready: { status: 'False', reason, message },
@@ -199,7 +228,7 @@ function settledStatus(
     managedProjects: managedProjects.sort(),
     grants,
     failures,
-    desiredCount: projectsOf(share).length,
+    desiredCount: requestedCount(share, view),
     grantedCount: grants.length,
     conditions: mergeConditions(
       share.status?.conditions,
@@ -239,7 +268,11 @@ export function settle(outcome: PassOutcome): Settlement {
     const role = roleOf(share, view.checkpoint);
     const pending = role === 'deleting' || role === 'leaving' ? stillHeld(share, view) : [];
     if (role === 'settled') {
-      statuses.set(keyOf(share), settledStatus(share, outcome, sets, byProject));
+      const status = settledStatus(share, outcome, sets, byProject);
+      statuses.set(keyOf(share), status);
+      // A refused share holds the finalizer only while it holds records (docs/design.md, Tenancy).
+      if (refused(view, share) && hasFinalizer(share) && (status.managedProjects ?? []).length === 0)
+        releaseFinalizer.push(share);
     } else if (role === 'deleting') {
       if (pending.length === 0) {
         if (hasFinalizer(share)) releaseFinalizer.push(share);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { API_VERSION, GROUP, POLICY_KIND, POLICY_PLURAL, VERSION } from '../../src/api/constants.js';
 import type { CheckpointShare } from '../../src/api/types.js';
 import { grantedPermissions, renderKustomization } from '../support/deploy-manifests.js';
 import { CKPT, Env, NS } from '../support/harness.js';
@@ -31,7 +32,21 @@ afterEach(async () => {
 describe('RBAC in deploy/ against the calls the operator makes', () => {
   it('every recorded call has a rule and every rule has a call (or a stated reason)', async () => {
     env = await Env.start();
+    // Enforce mode, so the policy and namespace rules are exercised too (with a policy that
+    // permits the share), and the operator writes the policy's status.
+    await env.api.createClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: POLICY_PLURAL,
+      body: {
+        apiVersion: API_VERSION,
+        kind: POLICY_KIND,
+        metadata: { name: 'everyone' },
+        spec: { namespaceSelector: {}, checkpoints: ['*'], projects: ['*'] },
+      },
+    });
     env.startOperator({
+      SHARE_POLICY: 'enforce',
       LEADER_ELECTION: 'true',
       POD_NAMESPACE: OPERATOR_NAMESPACE,
       RESYNC_INTERVAL: '1s',
@@ -55,6 +70,9 @@ describe('RBAC in deploy/ against the calls the operator makes', () => {
         (e) => e.reason === 'Granted' && (e.count ?? 0) >= 2,
       ),
     );
+    await waitFor('the policy status', () =>
+      env.kube.requests().some((r) => r.resource === POLICY_PLURAL && r.subresource === 'status'),
+    );
     await env.delete('weather');
     await waitFor('the share to go', () => share() === undefined);
 
@@ -64,7 +82,8 @@ describe('RBAC in deploy/ against the calls the operator makes', () => {
       .filter(
         (r) =>
           r.isResourceRequest &&
-          !(r.resource === 'checkpointshares' && (r.verb === 'create' || r.verb === 'delete')),
+          !(r.resource === 'checkpointshares' && (r.verb === 'create' || r.verb === 'delete')) &&
+          !(r.resource === POLICY_PLURAL && r.verb === 'create'),
       )
       .map((r) => {
         const resource = r.subresource ? `${r.resource}/${r.subresource}` : (r.resource ?? '');

@@ -83,6 +83,11 @@ export class ShareBuilder {
     return this;
   }
 
+  in(namespace: string): this {
+    this.obj.metadata.namespace = namespace;
+    return this;
+  }
+
   deleting(): this {
     this.obj.metadata.deletionTimestamp = '2026-11-29T08:00:00Z';
     return this;

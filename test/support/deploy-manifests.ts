@@ -33,6 +33,7 @@ export const DESIGN_SETTINGS = [
   'LEASE_DURATION',
   'RENEW_DEADLINE',
   'RETRY_PERIOD',
+  'SHARE_POLICY',
 ] as const;
 
 /** The HTTP endpoints docs/design.md promises on HTTP_PORT. */

@@ -1,5 +1,5 @@
 import { isCelError, run } from '@bufbuild/cel';
-import { loadCrd, storageVersion } from '@checkpoint-share/sandbox/crd';
+import { loadCrd, loadPolicyCrd, storageVersion } from '@checkpoint-share/sandbox/crd';
 import type { StructuralSchema } from '@checkpoint-share/sandbox/structural-schema';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   CRD_NAME,
   DEFAULT_DELETION_POLICY,
   DEFAULT_MODE,
+  DEFAULT_POLICY_MODES,
   DELETION_POLICIES,
   GROUP,
   KIND,
@@ -14,6 +15,13 @@ import {
   MAX_PROJECT_IDS,
   MODES,
   PLURAL,
+  POLICY_CRD_NAME,
+  POLICY_KIND,
+  POLICY_LIST_KIND,
+  POLICY_PLURAL,
+  POLICY_PRINTER_COLUMNS,
+  POLICY_SHORT_NAME,
+  POLICY_SINGULAR,
   PRINTER_COLUMNS,
   SHORT_NAME,
   SINGULAR,
@@ -183,5 +191,56 @@ describe('spec.interval: the CRD and the operator agree on what a duration is', 
       { rule: "duration(self) >= duration('30s')", message: expect.stringMatching(/^must be at least 30s/) },
     ]);
     expect(interval.description).toContain('at least 30s');
+  });
+});
+
+describe('the CheckpointSharePolicy CRD in crds/ and the constants in src/api agree', () => {
+  const policyCrd = loadPolicyCrd();
+  const policyVersion = storageVersion(policyCrd);
+  const policyRoot = policyVersion.schema.openAPIV3Schema;
+  const policySpec = field(policyRoot, 'spec');
+
+  it.each([
+    { reason: 'group', actual: policyCrd.spec.group, expected: GROUP },
+    { reason: 'cluster-scoped', actual: policyCrd.spec.scope, expected: 'Cluster' },
+    { reason: 'kind', actual: policyCrd.spec.names.kind, expected: POLICY_KIND },
+    { reason: 'list kind', actual: policyCrd.spec.names.listKind, expected: POLICY_LIST_KIND },
+    { reason: 'plural', actual: policyCrd.spec.names.plural, expected: POLICY_PLURAL },
+    { reason: 'singular', actual: policyCrd.spec.names.singular, expected: POLICY_SINGULAR },
+    { reason: 'short name', actual: policyCrd.spec.names.shortNames, expected: [POLICY_SHORT_NAME] },
+    { reason: 'CRD name', actual: policyCrd.metadata.name, expected: POLICY_CRD_NAME },
+    { reason: 'storage version', actual: policyVersion.name, expected: VERSION },
+    { reason: 'status subresource', actual: policyVersion.subresources?.status, expected: {} },
+    {
+      reason: 'printer columns',
+      actual: policyVersion.additionalPrinterColumns?.map((c) => ({ name: c.name, jsonPath: c.jsonPath })),
+      expected: POLICY_PRINTER_COLUMNS.map((c) => ({ ...c })),
+    },
+    { reason: 'modes enum', actual: field(policySpec, 'modes').items?.enum, expected: [...MODES] },
+    {
+      reason: 'modes default',
+      actual: field(policySpec, 'modes').default,
+      expected: [...DEFAULT_POLICY_MODES],
+    },
+    {
+      reason: '1 to 100 checkpoint globs',
+      actual: [field(policySpec, 'checkpoints').minItems, field(policySpec, 'checkpoints').maxItems],
+      expected: [1, 100],
+    },
+    {
+      reason: '1 to 1000 project globs',
+      actual: [field(policySpec, 'projects').minItems, field(policySpec, 'projects').maxItems],
+      expected: [1, 1000],
+    },
+  ])('$reason', ({ actual, expected }) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it('gives every field a description, so kubectl explain teaches it', () => {
+    const undescribed = everyField(policyRoot, '')
+      .filter(([path]) => path !== '.metadata')
+      .filter(([, schema]) => !schema.description)
+      .map(([path]) => path);
+    expect(undescribed).toEqual([]);
   });
 });

@@ -72,8 +72,9 @@ describe('loadConfig', () => {
         POD_NAMESPACE: 'ops',
         HTTP_PORT: '9090',
         LOG_LEVEL: 'debug',
+        SHARE_POLICY: 'open',
       },
-      ['--http-port', '7070', '--retry-period=1s'],
+      ['--http-port', '7070', '--retry-period=1s', '--share-policy', 'enforce'],
     );
     expect(config).toMatchObject({
       openaiBaseUrl: 'http://127.0.0.1:9/v1',
@@ -90,6 +91,7 @@ describe('loadConfig', () => {
       podNamespace: 'ops',
       httpPort: 7070,
       logLevel: 'debug',
+      sharePolicy: 'enforce',
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -161,6 +163,7 @@ describe('loadConfig', () => {
     { reason: 'malformed retry period', env: { RETRY_PERIOD: 'often' }, argv: [], names: 'RETRY_PERIOD' },
     { reason: 'bad namespace', env: { WATCH_NAMESPACES: 'ML' }, argv: [], names: 'WATCH_NAMESPACES' },
     { reason: 'unknown log level', env: { LOG_LEVEL: 'loud' }, argv: [], names: 'LOG_LEVEL' },
+    { reason: 'unknown share policy', env: { SHARE_POLICY: 'strict' }, argv: [], names: 'SHARE_POLICY' },
     { reason: 'unknown flag', env: {}, argv: ['--colour', 'blue'], names: '--colour' },
     {
       reason: 'a malformed flag value, which wins over a good variable',
@@ -256,5 +259,13 @@ describe('parseDuration', () => {
     { text: '', ms: undefined },
   ])('$text -> $ms', ({ text, ms }) => {
     expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('SHARE_POLICY', () => {
+  it('is open by default: policies are ignored unless asked for', () => {
+    expect(
+      loadConfig({ argv: [], env: { OPENAI_ADMIN_KEY: 'sk-admin-x' }, inCluster: false }).sharePolicy,
+    ).toBe('open');
   });
 });

@@ -202,6 +202,7 @@ describe('the install commands, run as written on a fresh clone', () => {
       .filter((o) => o.metadata?.labels?.[key ?? ''] === value)
       .filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')
       .map((o) => o.kind);
-    expect(selected.sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    // The operator's ClusterRole and binding, and the two tenant roles (checkpointshare-edit, -view).
+    expect(selected.sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding']);
   });
 });

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CRD_PATH } from '@checkpoint-share/sandbox/crd';
+import { CRD_PATH, POLICY_CRD_PATH } from '@checkpoint-share/sandbox/crd';
+import { type StructuralSchema, validateStructural } from '@checkpoint-share/sandbox/structural-schema';
 import type {
+  KubernetesObject,
   V1ClusterRole,
   V1ClusterRoleBinding,
   V1Deployment,
@@ -17,7 +19,14 @@ import type {
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CRD_NAME, GROUP, PLURAL } from '../../src/api/constants.js';
+import {
+  CRD_NAME,
+  GROUP,
+  PLURAL,
+  POLICY_CRD_NAME,
+  POLICY_KIND,
+  POLICY_PLURAL,
+} from '../../src/api/constants.js';
 import { loadConfig, SETTINGS } from '../../src/config.js';
 import {
   DEPLOY_DIR,
@@ -42,7 +51,7 @@ const [container, ...sidecars] = podSpec?.containers ?? [];
 if (!container || sidecars.length > 0) throw new Error('the Deployment should run exactly one container');
 const env = new Map((container.env ?? []).map((e) => [e.name, e]));
 const serviceAccount = only<V1ServiceAccount>(objects, 'ServiceAccount');
-const clusterRole = only<V1ClusterRole>(objects, 'ClusterRole');
+const clusterRole = only<V1ClusterRole>(objects, 'ClusterRole', 'checkpoint-share-operator');
 const role = only<V1Role>(objects, 'Role');
 const service = only<V1Service>(objects, 'Service');
 const pdb = only<V1PodDisruptionBudget>(objects, 'PodDisruptionBudget');
@@ -81,8 +90,13 @@ describe('kubectl apply -k deploy/ installs the operator', () => {
   it('renders exactly the kinds an install needs, and no Secret', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
       [
+        // The operator's, and the two tenant roles that aggregate into edit/admin and view.
+        'ClusterRole',
+        'ClusterRole',
         'ClusterRole',
         'ClusterRoleBinding',
+        // CheckpointShares and CheckpointSharePolicies.
+        'CustomResourceDefinition',
         'CustomResourceDefinition',
         'Deployment',
         'Namespace',
@@ -119,6 +133,8 @@ describe('kubectl apply -k deploy/ installs the operator', () => {
   it('applies the CRD exactly as crds/ ships it', () => {
     const shipped: unknown = parse(readFileSync(CRD_PATH, 'utf8'));
     expect(only(objects, 'CustomResourceDefinition', CRD_NAME)).toEqual(shipped);
+    const policies: unknown = parse(readFileSync(POLICY_CRD_PATH, 'utf8'));
+    expect(only(objects, 'CustomResourceDefinition', POLICY_CRD_NAME)).toEqual(policies);
   });
 
   it('labels every object as part of the operator', () => {
@@ -347,6 +363,9 @@ describe('RBAC: least privilege', () => {
         ...cluster(GROUP, PLURAL, ['get', 'list', 'watch', 'patch']),
         ...cluster(GROUP, `${PLURAL}/status`, ['patch']),
         ...cluster(GROUP, `${PLURAL}/finalizers`, ['update']),
+        ...cluster(GROUP, POLICY_PLURAL, ['list', 'watch']),
+        ...cluster(GROUP, `${POLICY_PLURAL}/status`, ['patch']),
+        ...cluster('core', 'namespaces', ['list', 'watch']),
         ...cluster('core', 'events', ['create', 'patch']),
         ...['get', 'create', 'update'].map(
           (verb) => `namespace(${OPERATOR_NAMESPACE}) coordination.k8s.io/leases ${verb}`,
@@ -500,5 +519,100 @@ describe('the example Secret', () => {
       .filter((path) => /sk-[A-Za-z0-9_-]{6,}/.test(readFileSync(path, 'utf8')))
       .map((path) => relative(DEPLOY_DIR, path));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('tenant roles', () => {
+  const edit = only<V1ClusterRole>(objects, 'ClusterRole', 'checkpointshare-edit');
+  const view = only<V1ClusterRole>(objects, 'ClusterRole', 'checkpointshare-view');
+  const resources = (role: V1ClusterRole) => (role.rules ?? []).flatMap((rule) => rule.resources ?? []);
+
+  it.each([
+    {
+      reason: 'edit aggregates into admin and edit',
+      role: edit,
+      labels: ['aggregate-to-admin', 'aggregate-to-edit'],
+    },
+    { reason: 'view aggregates into view', role: view, labels: ['aggregate-to-view'] },
+  ])('$reason', ({ role, labels }) => {
+    const aggregated = Object.entries(role.metadata?.labels ?? {})
+      .filter(([key, value]) => key.startsWith('rbac.authorization.k8s.io/') && value === 'true')
+      .map(([key]) => key.replace('rbac.authorization.k8s.io/', ''))
+      .sort();
+    expect(aggregated).toEqual(labels);
+  });
+
+  it('lets tenants write their CheckpointShares, never their status nor any policy', () => {
+    expect(edit.rules?.flatMap((rule) => rule.verbs).sort()).toEqual([
+      'create',
+      'delete',
+      'deletecollection',
+      'get',
+      'list',
+      'patch',
+      'update',
+      'watch',
+    ]);
+    for (const role of [edit, view]) {
+      expect(resources(role)).toEqual([PLURAL]);
+      expect(role.rules?.flatMap((rule) => rule.apiGroups ?? [])).toEqual([GROUP]);
+    }
+    expect(view.rules?.flatMap((rule) => rule.verbs).sort()).toEqual(['get', 'list', 'watch']);
+  });
+
+  it('are bound to no one: the built-in roles carry them', () => {
+    const bound = objects
+      .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+      .map((o) => (o as V1ClusterRoleBinding).roleRef.name);
+    expect(bound).not.toContain(edit.metadata?.name);
+    expect(bound).not.toContain(view.metadata?.name);
+  });
+});
+
+describe('the multi-tenant overlay', () => {
+  const rendered = renderOverlay(
+    ['resources:', '  - DEPLOY_BASE', 'components:', '  - DEPLOY_BASE/overlays/multi-tenant'].join('\n'),
+  );
+  const controller = only<V1Deployment>(rendered, 'Deployment').spec?.template.spec?.containers[0];
+  const settings = new Map((controller?.env ?? []).map((e) => [e.name, e.value]));
+  const policies = rendered.filter((o) => o.kind === POLICY_KIND) as (KubernetesObject & {
+    spec: { namespaceSelector: unknown; modes?: string[] };
+  })[];
+
+  it('turns SHARE_POLICY to enforce and changes no other setting', () => {
+    expect(settings.get('SHARE_POLICY')).toBe('enforce');
+    // A strategic merge moves the entry it merges to the front; the set is what counts.
+    expect([...settings.keys()].sort()).toEqual([...DESIGN_SETTINGS].sort());
+    for (const [name, value] of env)
+      if (name !== 'SHARE_POLICY') expect(settings.get(name)).toBe(value.value);
+  });
+
+  it('is a setting the operator accepts', () => {
+    const config = loadConfig({
+      argv: [],
+      env: { OPENAI_ADMIN_KEY: 'sk-admin-test', SHARE_POLICY: settings.get('SHARE_POLICY') },
+      inCluster: false,
+    });
+    expect(config.sharePolicy).toBe('enforce');
+  });
+
+  it('ships one policy per tenant and one for the platform, which alone allows Authoritative', () => {
+    expect(policies.map((p) => p.metadata?.name).sort()).toEqual(['platform', 'team-a', 'team-b']);
+    const authoritative = policies.filter((p) => p.spec.modes?.includes('Authoritative'));
+    expect(authoritative.map((p) => p.metadata?.name)).toEqual(['platform']);
+    for (const policy of policies) expect(policy.spec.namespaceSelector).not.toEqual({});
+  });
+
+  it('validates each example policy against the CRD', () => {
+    const crd = only<
+      { spec: { versions: { schema: { openAPIV3Schema: StructuralSchema } }[] } } & KubernetesObject
+    >(rendered, 'CustomResourceDefinition', POLICY_CRD_NAME);
+    const schema = crd.spec.versions[0]?.schema.openAPIV3Schema;
+    if (!schema) throw new Error('the policy CRD has no schema');
+    for (const policy of policies) {
+      const result = validateStructural(schema, structuredClone(policy), 'Strict');
+      expect(result.errors, policy.metadata?.name).toEqual([]);
+      expect(result.unknownFields, policy.metadata?.name).toEqual([]);
+    }
   });
 });

@@ -9,6 +9,9 @@ import { loadCrd } from '../src/crd/crd.js';
 import { type StandInClients, startWithClients, waitFor } from './support/kube-stand-in.js';
 
 const CRD_NAME = 'checkpointshares.checkpointshare.io';
+const POLICY_CRD_NAME = 'checkpointsharepolicies.checkpointshare.io';
+/** Listed in name order, as the API server lists them. */
+const CRD_NAMES = [POLICY_CRD_NAME, CRD_NAME];
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const READ_ONLY =
   'the sandbox\'s CustomResourceDefinitions are pre-installed and read-only: skip "kubectl apply -k crds/" against the sandbox';
@@ -65,8 +68,8 @@ describe('discovery', () => {
 describe('reading', () => {
   it('lists the CRD from crds/ as a stored, established object', async () => {
     const list = await apiextensions.listCustomResourceDefinition();
-    expect(list.items.map((crd) => crd.metadata?.name)).toEqual([CRD_NAME]);
-    const [crd] = list.items as [V1CustomResourceDefinition];
+    expect(list.items.map((crd) => crd.metadata?.name)).toEqual(CRD_NAMES);
+    const crd = list.items.find((item) => item.metadata?.name === CRD_NAME) as V1CustomResourceDefinition;
     const shipped = loadCrd();
     expect(crd.spec.group).toBe(shipped.spec.group);
     expect(crd.spec.names).toEqual(shipped.spec.names);
@@ -104,8 +107,8 @@ describe('reading', () => {
       ['Name', 'string'],
       ['Created At', 'date'],
     ]);
+    expect(table.rows.map((r) => r.cells[0])).toEqual(CRD_NAMES);
     const [row] = table.rows;
-    expect(row?.cells[0]).toBe(CRD_NAME);
     expect(row?.cells[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
@@ -119,8 +122,8 @@ describe('reading', () => {
       () => undefined,
     );
     try {
-      await waitFor('the ADDED event', () => (seen.length > 0 ? seen : undefined));
-      expect(seen).toEqual([`ADDED ${CRD_NAME}`]);
+      await waitFor('the ADDED events', () => (seen.length > 1 ? seen : undefined));
+      expect(seen.sort()).toEqual(CRD_NAMES.map((name) => `ADDED ${name}`).sort());
     } finally {
       controller.abort();
     }
@@ -227,5 +230,65 @@ describe('content types', () => {
     expect(response.headers.get('content-type')).toBe(
       'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
     );
+  });
+});
+
+describe('the CheckpointSharePolicy CRD', () => {
+  const POLICIES = '/apis/checkpointshare.io/v1alpha1/checkpointsharepolicies';
+  const policy = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: 'checkpointshare.io/v1alpha1',
+    kind: 'CheckpointSharePolicy',
+    metadata: { name },
+    spec,
+  });
+  const post = (body: unknown) =>
+    fetch(`${k.standIn.url}${POLICIES}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it("serves it cluster-scoped, keeping a selector's matchLabels and defaulting modes", async () => {
+    const created = await post(
+      policy('team-a', {
+        namespaceSelector: { matchLabels: { team: 'a' } },
+        checkpoints: ['ft:*'],
+        projects: ['proj_a*'],
+      }),
+    );
+    expect(created.status).toBe(201);
+    const stored = (await getJson(`${POLICIES}/team-a`)) as {
+      metadata: { namespace?: string };
+      spec: unknown;
+    };
+    expect(stored.metadata.namespace).toBeUndefined();
+    expect(stored.spec).toEqual({
+      namespaceSelector: { matchLabels: { team: 'a' } },
+      checkpoints: ['ft:*'],
+      projects: ['proj_a*'],
+      modes: ['Managed'],
+    });
+  });
+
+  it.each([
+    {
+      reason: 'no checkpoints',
+      spec: { namespaceSelector: {}, checkpoints: [], projects: ['*'] },
+      says: 'spec.checkpoints',
+    },
+    {
+      reason: 'an unknown mode',
+      spec: { namespaceSelector: {}, checkpoints: ['*'], projects: ['*'], modes: ['Owner'] },
+      says: 'spec.modes[0]',
+    },
+    {
+      reason: 'a label value that is not a string',
+      spec: { namespaceSelector: { matchLabels: { team: 1 } }, checkpoints: ['*'], projects: ['*'] },
+      says: 'spec.namespaceSelector.matchLabels.team',
+    },
+  ])('refuses $reason with 422', async ({ spec, says }) => {
+    const response = await post(policy('bad', spec));
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { message: string }).message).toContain(says);
   });
 });

@@ -230,7 +230,10 @@ describe('kubectl and the pre-installed CRD', () => {
     expect(run.code).toBe(0);
     const [header, ...rows] = lines(run.stdout);
     expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'CREATED AT']);
-    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual([CRD_NAME]);
+    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual([
+      'checkpointsharepolicies.checkpointshare.io',
+      CRD_NAME,
+    ]);
     expect(rows[0]?.split(/\s+/)[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 

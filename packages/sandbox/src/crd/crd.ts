@@ -42,18 +42,39 @@ export interface CustomResourceDefinition {
   };
 }
 
-let cached: CustomResourceDefinition | undefined;
+/** The cluster-scoped CheckpointSharePolicy CRD (the tenancy boundary), beside the first. */
+export const POLICY_CRD_PATH = fileURLToPath(
+  new URL('../../../../crds/checkpointshare.io_checkpointsharepolicies.yaml', import.meta.url),
+);
 
-/** The CRD as shipped in crds/, the one source of truth for the schema. */
-export function loadCrd(): CustomResourceDefinition {
-  if (!cached) {
-    const doc: unknown = parse(readFileSync(CRD_PATH, 'utf8'));
+const cached = new Map<string, CustomResourceDefinition>();
+
+function loadCrdFile(path: string): CustomResourceDefinition {
+  let crd = cached.get(path);
+  if (!crd) {
+    const doc: unknown = parse(readFileSync(path, 'utf8'));
     if (!isRecord(doc) || doc.kind !== 'CustomResourceDefinition') {
-      throw new Error(`${CRD_PATH} does not hold a CustomResourceDefinition`);
+      throw new Error(`${path} does not hold a CustomResourceDefinition`);
     }
-    cached = doc as unknown as CustomResourceDefinition;
+    crd = doc as unknown as CustomResourceDefinition;
+    cached.set(path, crd);
   }
-  return cached;
+  return crd;
+}
+
+/** The CheckpointShare CRD as shipped in crds/, the one source of truth for the schema. */
+export function loadCrd(): CustomResourceDefinition {
+  return loadCrdFile(CRD_PATH);
+}
+
+/** The CheckpointSharePolicy CRD as shipped in crds/. */
+export function loadPolicyCrd(): CustomResourceDefinition {
+  return loadCrdFile(POLICY_CRD_PATH);
+}
+
+/** Every CRD the stand-in serves, pre-installed. */
+export function shippedCrds(): CustomResourceDefinition[] {
+  return [loadCrd(), loadPolicyCrd()];
 }
 
 export function storageVersion(crd: CustomResourceDefinition = loadCrd()): CrdVersion {

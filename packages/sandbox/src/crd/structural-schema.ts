@@ -12,6 +12,8 @@ export interface StructuralSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
   description?: string;
   properties?: Record<string, StructuralSchema>;
+  /** A map: every key is allowed and each value follows this schema (properties must be absent). */
+  additionalProperties?: StructuralSchema;
   required?: string[];
   items?: StructuralSchema;
   pattern?: string;
@@ -159,6 +161,11 @@ function walkObject(
 ): Record<string, unknown> {
   const { errors, pruned } = found;
   if (OPAQUE_OBJECTS.has(path) || schema['x-kubernetes-preserve-unknown-fields']) return value;
+  const values = schema.additionalProperties;
+  if (values !== undefined) {
+    for (const name of Object.keys(value)) value[name] = walk(values, value[name], join(path, name), found);
+    return value;
+  }
   const properties = schema.properties ?? {};
   for (const [name, child] of Object.entries(properties)) {
     if ((value[name] === undefined || value[name] === null) && child.default !== undefined) {

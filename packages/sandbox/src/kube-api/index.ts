@@ -1,11 +1,12 @@
 /**
- * A strict local Kubernetes API server for CheckpointShares (and the Namespaces, Events, Leases
- * and Secrets the operator touches, and the CRD that defines CheckpointShares, read-only), for end-to-end tests, the demo and laptop trials. It is a
+ * A strict local Kubernetes API server for CheckpointShares and CheckpointSharePolicies (and the
+ * Namespaces, Events, Leases and Secrets the operator touches, and the CRDs, read-only), for end-to-end tests, the demo and laptop trials. It is a
  * real HTTP server that the unmodified @kubernetes/client-node and kubectl talk to through a
  * kubeconfig, and it answers like the real API server wherever an operator depends on it.
  */
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { shippedCrds } from '../crd/crd.js';
 import type { Cluster } from './api-request.js';
 import { type FailureRule, FaultState } from './faults.js';
 import { ensureNamespace } from './handlers/create.js';
@@ -196,7 +197,7 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
   };
 
   for (const name of [...SYSTEM_NAMESPACES, ...(options.namespaces ?? [])]) ensureNamespace(cluster, name);
-  direct.put('customresourcedefinitions', preinstalledCrd(kubeTime()));
+  for (const crd of shippedCrds()) direct.put('customresourcedefinitions', preinstalledCrd(kubeTime(), crd));
   for (const secret of options.secrets ?? []) {
     const data: Record<string, string> = { ...secret.data };
     for (const [key, value] of Object.entries(secret.stringData ?? {})) {

@@ -1,3 +1,4 @@
+import { checkpointSharePolicies } from './checkpointsharepolicies.js';
 import { checkpointShares } from './checkpointshares.js';
 import { customResourceDefinitions } from './customresourcedefinitions.js';
 import { coreEvents, eventsV1 } from './events.js';
@@ -17,6 +18,7 @@ export function servedResources(): ResourceType[] {
     coreEvents(),
     secrets(),
     checkpointShares(),
+    checkpointSharePolicies(),
     eventsV1(),
     leases(),
     customResourceDefinitions(),

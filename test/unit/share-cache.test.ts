@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CheckpointShare } from '../../src/api/types.js';
 import { ShareCache } from '../../src/controller/share-cache.js';
 import { K, K2, share } from '../support/builders.js';
 
@@ -40,4 +41,39 @@ describe('ShareCache', () => {
     expect(cache.sharesOn(K)).toEqual([]);
     expect(cache.checkpoints()).toEqual([]);
   });
+
+  it.each([
+    { reason: 'the informer delivers it', store: (cache: ShareCache, s: CheckpointShare) => cache.upsert(s) },
+    { reason: 'the operator wrote it', store: (cache: ShareCache, s: CheckpointShare) => cache.remember(s) },
+  ])(
+    'keeps only what a reconcile reads when $reason: no managedFields, labels or annotations',
+    ({ store }) => {
+      const cache = new ShareCache();
+      const full = share('a').managing('proj_a').deleting().build();
+      full.metadata.resourceVersion = '7';
+      Object.assign(full.metadata, {
+        managedFields: [
+          {
+            manager: 'argocd-controller',
+            operation: 'Apply',
+            fieldsType: 'FieldsV1',
+            fieldsV1: { 'f:spec': {} },
+          },
+        ],
+        labels: { 'app.kubernetes.io/instance': 'ml' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(full.spec) },
+        creationTimestamp: '2026-01-01T00:00:00Z',
+      });
+      store(cache, full);
+      const kept = cache.get('ml/a');
+      expect(Object.keys(kept?.metadata ?? {}).sort()).toEqual(
+        ['deletionTimestamp', 'finalizers', 'generation', 'name', 'namespace', 'resourceVersion', 'uid']
+          .filter((field) => field in full.metadata)
+          .sort(),
+      );
+      expect(kept?.spec).toEqual(full.spec);
+      expect(kept?.status).toEqual(full.status);
+      expect(kept?.metadata.deletionTimestamp).toBe(full.metadata.deletionTimestamp);
+    },
+  );
 });

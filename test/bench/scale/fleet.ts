@@ -25,6 +25,40 @@ export interface Fleet {
   wanted: Map<string, Set<string>>;
 }
 
+/**
+ * The metadata a GitOps tool's apply leaves on a real cluster, which the stand-in does not add
+ * by itself: the instance label, kubectl's last-applied-configuration (the manifest again) and
+ * the field manager's managedFields entry. An operator that caches whole objects pays for these.
+ */
+function appliedByGitOps(name: string, namespace: string, checkpoint: string, projectIds: readonly string[]) {
+  const manifest = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace },
+    spec: { checkpoint, projectIds },
+  };
+  return {
+    labels: { 'app.kubernetes.io/instance': namespace },
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(manifest)}\n` },
+    managedFields: [
+      {
+        apiVersion: API_VERSION,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:metadata': {
+            'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} },
+            'f:labels': { '.': {}, 'f:app.kubernetes.io/instance': {} },
+          },
+          'f:spec': { '.': {}, 'f:checkpoint': {}, 'f:projectIds': {} },
+        },
+        manager: 'argocd-controller',
+        operation: 'Update',
+        time: '2026-01-01T00:00:00Z',
+      },
+    ],
+  };
+}
+
 export function checkpointId(index: number): string {
   return `ft:gpt-4o-mini-2024-07-18:acme:bench-${index}:Sc${index.toString(36)}`;
 }
@@ -47,10 +81,12 @@ export function buildFleet({ shares, checkpoints, seed }: FleetShape): Fleet {
     const checkpoint = i < checkpoints ? (ids[i] as string) : (random.pick(ids) as string);
     const projectIds = random.shuffle(projects).slice(0, random.int(MIN_PROJECTS, MAX_PROJECTS)).sort();
     for (const project of projectIds) wanted.get(checkpoint)?.add(project);
+    const name = `share-${i}`;
+    const namespace = namespaces[i % NAMESPACES] as string;
     fleet.push({
       apiVersion: API_VERSION,
       kind: KIND,
-      metadata: { name: `share-${i}`, namespace: namespaces[i % NAMESPACES] as string },
+      metadata: { name, namespace, ...appliedByGitOps(name, namespace, checkpoint, projectIds) },
       // What the API server's CRD defaults would fill in: the shares are stored directly.
       spec: {
         checkpoint,

@@ -20,6 +20,8 @@ export interface ScaleOptions extends FleetShape {
   idleSeconds?: number;
   /** The operator's NODE_OPTIONS; default: what deploy/deployment.yaml sets. */
   nodeOptions?: string;
+  /** The operator's main.js; default the build in dist/ (another copy compares two builds). */
+  operatorMain?: string;
   /** When set, the operator writes a CPU profile and, at the end, a heap snapshot here. */
   profileDir?: string;
   /** Progress lines, a few a minute. */

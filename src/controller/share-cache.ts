@@ -1,32 +1,6 @@
-import type { CheckpointShare, ObjectMeta } from '../api/types.js';
+import type { CheckpointShare } from '../api/types.js';
 import { checkpointsOf, keyOf } from '../reconcile/share-facts.js';
-
-/**
- * What a reconcile reads of an object, and all the cache keeps of it: no managedFields (a
- * kilobyte or more per object on a real API server, one entry per field manager), no labels or
- * annotations (kubectl's last-applied-configuration repeats the whole spec), nothing a pass
- * does not use. The informer delivers tens of thousands of objects and keeps each for the
- * life of the process, so this is most of the operator's memory per share.
- */
-export function projectShare(share: CheckpointShare): CheckpointShare {
-  const { name, namespace, uid, resourceVersion, generation, deletionTimestamp, finalizers } = share.metadata;
-  const metadata: ObjectMeta = {
-    name,
-    namespace,
-    ...(uid === undefined ? {} : { uid }),
-    ...(resourceVersion === undefined ? {} : { resourceVersion }),
-    ...(generation === undefined ? {} : { generation }),
-    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
-    ...(finalizers === undefined ? {} : { finalizers }),
-  };
-  return {
-    apiVersion: share.apiVersion,
-    kind: share.kind,
-    metadata,
-    spec: share.spec,
-    ...(share.status === undefined ? {} : { status: share.status }),
-  };
-}
+import { projectShare, StringPool } from './share-projection.js';
 
 /**
  * The informer's view of every CheckpointShare, indexed by checkpoint (through spec.checkpoint
@@ -40,6 +14,8 @@ export class ShareCache {
   private readonly written = new Map<string, CheckpointShare>();
   /** Objects this process saw go (its finalizer removal deleted them): uid by key. */
   private readonly gone = new Map<string, string | undefined>();
+  /** Strings the cached objects share (project and checkpoint ids, condition texts). */
+  private readonly strings = new StringPool();
 
   get size(): number {
     return this.objects.size;
@@ -64,7 +40,7 @@ export class ShareCache {
 
   /** Stores the object's projection and returns every checkpoint the change touches (old and new). */
   upsert(delivered: CheckpointShare): Set<string> {
-    const share = projectShare(delivered);
+    const share = projectShare(delivered, this.strings);
     const key = keyOf(share);
     const previous = this.objects.get(key);
     if (this.gone.has(key) && this.gone.get(key) !== share.metadata.uid) this.gone.delete(key);
@@ -96,7 +72,7 @@ export class ShareCache {
 
   /** Records an object as the API server returned it after our own write (its projection). */
   remember(returned: CheckpointShare): void {
-    const share = projectShare(returned);
+    const share = projectShare(returned, this.strings);
     const key = keyOf(share);
     const cached = this.objects.get(key);
     if (!cached || newer(share, cached)) this.written.set(key, share);

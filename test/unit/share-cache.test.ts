@@ -1,3 +1,5 @@
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointShare } from '../../src/api/types.js';
 import { ShareCache } from '../../src/controller/share-cache.js';
@@ -76,4 +78,40 @@ describe('ShareCache', () => {
       expect(kept?.metadata.deletionTimestamp).toBe(full.metadata.deletionTimestamp);
     },
   );
+});
+
+describe('ShareCache memory', () => {
+  it('keeps one copy of the strings many objects repeat (a condition message here), however often they arrive', () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const shares = 4_000;
+    const message = `3 of 3 projects granted; ${'x'.repeat(2_000)}`;
+    // Each object parsed from its own JSON, as each watch event is: fresh copies of every string.
+    const documents = Array.from({ length: shares }, (_, i) => {
+      const s = share(`s${i}`).managing('proj_a').build();
+      s.status = {
+        ...s.status,
+        conditions: ['Ready', 'Reconciling', 'Stalled'].map((type) => ({
+          type: type as 'Ready',
+          status: 'True' as const,
+          reason: 'Converged',
+          message,
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        })),
+      };
+      return JSON.stringify(s);
+    });
+    const cache = new ShareCache();
+    collect();
+    const before = getHeapStatistics().used_heap_size;
+    for (const document of documents) cache.upsert(JSON.parse(document) as CheckpointShare);
+    collect();
+    const grown = getHeapStatistics().used_heap_size - before;
+    const copies = shares * 3 * message.length;
+    expect(cache.size).toBe(shares);
+    expect(
+      grown,
+      `${grown} bytes for ${shares} objects; their messages alone would take ${copies}`,
+    ).toBeLessThan(copies / 4);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:scale -- [--shares N] [--checkpoints M] [--seed S] [--idle-seconds T]
- * [--node-options "..."] [--profile DIR] [--operator MAIN_JS] [--out FILE]`: the scale benchmark (see
+ * [--node-options="--max-old-space-size=N ..."] [--profile DIR] [--operator MAIN_JS] [--out FILE]`: the scale benchmark (see
  * ./scale-bench.ts). Prints the table and the figures, and writes the figures as JSON to FILE
  * (default scale-bench.json). Run through ./run-ts.ts, which loads the TypeScript.
  */
@@ -11,7 +11,7 @@ import { reportText } from './report.js';
 import { runScaleBench } from './scale-bench.js';
 
 const USAGE =
-  'usage: npm run bench:scale -- [--shares N] [--checkpoints M] [--seed S] [--idle-seconds T] [--node-options "..."] [--profile DIR] [--operator dist/main.js] [--out FILE]';
+  'usage: npm run bench:scale -- [--shares N] [--checkpoints M] [--seed S] [--idle-seconds T] [--node-options="--max-old-space-size=N ..."] [--profile DIR] [--operator dist/main.js] [--out FILE]';
 
 function count(raw: string | undefined, flag: string, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;

@@ -340,7 +340,8 @@ describe('the Deployment', () => {
 
   it('caps the V8 heap inside the memory limit, leaving room for what lives outside it', () => {
     const options = env.get('NODE_OPTIONS')?.value ?? '';
-    const flag = (name: string) => Number(new RegExp(`(?:^|\\s)--${name}=(\\d+)(?:\\s|$)`).exec(options)?.[1]);
+    const flag = (name: string) =>
+      Number(new RegExp(`(?:^|\\s)--${name}=(\\d+)(?:\\s|$)`).exec(options)?.[1]);
     const oldSpaceMiB = flag('max-old-space-size');
     const semiSpaceMiB = flag('max-semi-space-size');
     expect(oldSpaceMiB, `--max-old-space-size in ${JSON.stringify(options)}`).toBeGreaterThan(0);

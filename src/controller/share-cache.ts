@@ -1,5 +1,6 @@
 import type { CheckpointShare } from '../api/types.js';
 import { checkpointsOf, keyOf } from '../reconcile/share-facts.js';
+import { projectShare, StringPool } from './share-projection.js';
 
 /**
  * The informer's view of every CheckpointShare, indexed by checkpoint (through spec.checkpoint
@@ -13,6 +14,8 @@ export class ShareCache {
   private readonly written = new Map<string, CheckpointShare>();
   /** Objects this process saw go (its finalizer removal deleted them): uid by key. */
   private readonly gone = new Map<string, string | undefined>();
+  /** Strings the cached objects share (project and checkpoint ids, condition texts). */
+  private readonly strings = new StringPool();
 
   get size(): number {
     return this.objects.size;
@@ -35,8 +38,9 @@ export class ShareCache {
     return [...this.objects.keys()];
   }
 
-  /** Stores the object and returns every checkpoint the change touches (old and new). */
-  upsert(share: CheckpointShare): Set<string> {
+  /** Stores the object's projection and returns every checkpoint the change touches (old and new). */
+  upsert(delivered: CheckpointShare): Set<string> {
+    const share = projectShare(delivered, this.strings);
     const key = keyOf(share);
     const previous = this.objects.get(key);
     if (this.gone.has(key) && this.gone.get(key) !== share.metadata.uid) this.gone.delete(key);
@@ -66,8 +70,9 @@ export class ShareCache {
     return new Set(checkpointsOf(previous));
   }
 
-  /** Records an object as the API server returned it after our own write. */
-  remember(share: CheckpointShare): void {
+  /** Records an object as the API server returned it after our own write (its projection). */
+  remember(returned: CheckpointShare): void {
+    const share = projectShare(returned, this.strings);
     const key = keyOf(share);
     const cached = this.objects.get(key);
     if (!cached || newer(share, cached)) this.written.set(key, share);

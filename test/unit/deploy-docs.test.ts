@@ -58,9 +58,20 @@ describe('deploy/README.md', () => {
     const rows = tableRows(section('Configuration'));
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
+      // Not a setting of the operator but of Node.js: documented under Sizing.
+      if (variable.name === 'NODE_OPTIONS') continue;
       if (variable.value)
         expect(rows.get(variable.name)?.[0], variable.name).toContain(`\`${variable.value}\``);
     }
+  });
+
+  it('states under Sizing the heap limits and memory the Deployment sets', () => {
+    const sizing = section('Sizing');
+    const nodeOptions = container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    expect(nodeOptions).toBeTruthy();
+    expect(sizing).toContain(`\`NODE_OPTIONS=${nodeOptions}\``);
+    expect(sizing).toContain(`\`${container?.resources?.requests?.memory}\``);
+    expect(sizing).toContain(`\`${container?.resources?.limits?.memory}\``);
   });
 
   it.each([

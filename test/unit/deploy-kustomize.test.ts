@@ -46,6 +46,15 @@ import {
 const objects = renderKustomization();
 const deployment = only<V1Deployment>(objects, 'Deployment');
 const podSpec = deployment.spec?.template.spec;
+/** RSS of the operator outside the V8 heap (binary, native code, sockets), from the scale benchmark. */
+const OUTSIDE_HEAP_MIB = 128;
+
+/** A Kubernetes memory quantity in Mi or Gi, in MiB. */
+function mebibytes(quantity: string | number | undefined): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(String(quantity ?? ''));
+  if (!match?.[1]) throw new Error(`expected a memory quantity in Mi or Gi, got ${JSON.stringify(quantity)}`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+}
 const podLabels = deployment.spec?.template.metadata?.labels ?? {};
 const [container, ...sidecars] = podSpec?.containers ?? [];
 if (!container || sidecars.length > 0) throw new Error('the Deployment should run exactly one container');
@@ -209,8 +218,8 @@ describe('the Deployment', () => {
     expect(container.image).toBe(`checkpoint-share-operator:${image?.newTag}`);
   });
 
-  it('sets exactly the settings of docs/design.md, and nothing that looks like a key', () => {
-    expect([...env.keys()]).toEqual([...DESIGN_SETTINGS]);
+  it('sets exactly the settings of docs/design.md, then the V8 heap limits, and nothing that looks like a key', () => {
+    expect([...env.keys()]).toEqual([...DESIGN_SETTINGS, 'NODE_OPTIONS']);
     expect((container.env ?? []).filter((e) => /sk-/.test(e.value ?? ''))).toEqual([]);
     expect(container.envFrom).toBeUndefined();
   });
@@ -219,7 +228,7 @@ describe('the Deployment', () => {
     const read = Object.values(SETTINGS)
       .map((setting) => setting.env)
       .filter((name) => name !== 'KUBECONFIG');
-    expect([...env.keys()].sort()).toEqual([...read].sort());
+    expect([...env.keys()].filter((name) => name !== 'NODE_OPTIONS').sort()).toEqual([...read].sort());
   });
 
   it('yields a valid config: all namespaces, leader election on, the probes port', () => {
@@ -343,6 +352,24 @@ describe('the Deployment', () => {
   it('requests and limits both CPU and memory', () => {
     expect(Object.keys(container.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
     expect(Object.keys(container.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  it('caps the V8 heap inside the memory limit, leaving room for what lives outside it', () => {
+    const options = env.get('NODE_OPTIONS')?.value ?? '';
+    const flag = (name: string) =>
+      Number(new RegExp(`(?:^|\\s)--${name}=(\\d+)(?:\\s|$)`).exec(options)?.[1]);
+    const oldSpaceMiB = flag('max-old-space-size');
+    const semiSpaceMiB = flag('max-semi-space-size');
+    expect(oldSpaceMiB, `--max-old-space-size in ${JSON.stringify(options)}`).toBeGreaterThan(0);
+    expect(semiSpaceMiB, `--max-semi-space-size in ${JSON.stringify(options)}`).toBeGreaterThan(0);
+    // The young generation reserves three semi-spaces; outside the heap, the Node.js binary,
+    // code, sockets and buffers took OUTSIDE_HEAP_MIB in the scale benchmark (deploy/README.md).
+    const heapMiB = oldSpaceMiB + 3 * semiSpaceMiB;
+    expect(heapMiB + OUTSIDE_HEAP_MIB).toBeLessThanOrEqual(mebibytes(container.resources?.limits?.memory));
+    // The request covers what the benchmark measured settled at 10,000 shares.
+    expect(mebibytes(container.resources?.requests?.memory)).toBeLessThanOrEqual(
+      mebibytes(container.resources?.limits?.memory),
+    );
   });
 });
 

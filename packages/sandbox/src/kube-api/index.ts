@@ -92,6 +92,31 @@ export interface KubeStandInStore {
   remove(resource: string, namespace: string, name: string): boolean;
   /** The current cluster-wide resourceVersion. */
   resourceVersion(): string;
+  /**
+   * Calls `listener` with every change as it is stored, before any watcher sees it, with the
+   * state before it; returns the function that stops the calls. `resource` is the storage
+   * bucket (`checkpointshares.checkpointshare.io`, `events`, `leases.coordination.k8s.io`...).
+   * For benchmarks that tally what each write changed without watching over HTTP.
+   */
+  onChange(listener: (change: StoredChange) => void): () => void;
+}
+
+/** One stored change, as `store.onChange` reports it. */
+export interface StoredChange {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  resource: string;
+  object: KubeObject;
+  previous?: KubeObject;
+}
+
+/** TCP connections the stand-in accepted, for tests that check a client reuses its connections. */
+export interface ConnectionCounts {
+  /** Every connection accepted since the start. */
+  accepted: number;
+  /** Connections open now. */
+  open: number;
+  /** The most connections open at once. */
+  peakOpen: number;
 }
 
 export interface KubeStandIn {
@@ -107,6 +132,7 @@ export interface KubeStandIn {
   requests(): RequestRecord[];
   clearRequests(): void;
   store: KubeStandInStore;
+  connections(): ConnectionCounts;
   /** Ends open watches, stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -194,7 +220,25 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
       return true;
     },
     resourceVersion: () => String(store.resourceVersion),
+    onChange: (listener) =>
+      store.onChange((change) =>
+        listener({
+          type: change.type,
+          resource: change.storage,
+          object: change.object,
+          ...(change.previous ? { previous: change.previous } : {}),
+        }),
+      ),
   };
+  const connections: ConnectionCounts = { accepted: 0, open: 0, peakOpen: 0 };
+  server.on('connection', (socket) => {
+    connections.accepted += 1;
+    connections.open += 1;
+    connections.peakOpen = Math.max(connections.peakOpen, connections.open);
+    socket.once('close', () => {
+      connections.open -= 1;
+    });
+  });
 
   for (const name of [...SYSTEM_NAMESPACES, ...(options.namespaces ?? [])]) ensureNamespace(cluster, name);
   for (const crd of shippedCrds()) direct.put('customresourcedefinitions', preinstalledCrd(kubeTime(), crd));
@@ -251,6 +295,7 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
     requests: () => log.all(),
     clearRequests: () => log.clear(),
     store: direct,
+    connections: () => ({ ...connections }),
     close: () => {
       closing ??= new Promise<void>((resolveClose) => {
         hub.closeAll();

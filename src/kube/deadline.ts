@@ -5,6 +5,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import { callDeadline } from '../flow/call-deadline.js';
 
 /** Every Kubernetes call the operator makes in a pass ends within this, response body included. */
 export const KUBE_CALL_TIMEOUT_MS = 30_000;
@@ -47,14 +48,7 @@ export async function withDeadline<T>(
   options?: ConfigurationOptions,
 ): Promise<T> {
   signal?.throwIfAborted();
-  // Not AbortSignal.timeout: its timer outlives the call and fires timeoutMs later anyway,
-  // building a DOMException and aborting the finished request's listeners (at 10,000 shares,
-  // 5 s of CPU for calls long done). This deadline ends with the call.
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-    timeoutMs,
-  );
+  const deadline = callDeadline(timeoutMs);
   const bounded = signal === undefined ? deadline.signal : AbortSignal.any([deadline.signal, signal]);
   try {
     return await call(withSignal(bounded, options));
@@ -64,6 +58,6 @@ export async function withDeadline<T>(
       throw new KubeTimeoutError(`Kubernetes ${what} timed out after ${timeoutMs / 1000}s`, { cause: error });
     throw error;
   } finally {
-    clearTimeout(timer);
+    deadline.end();
   }
 }

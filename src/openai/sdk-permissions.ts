@@ -1,4 +1,5 @@
 import { APIConnectionTimeoutError, APIError, type APIPromise, OpenAI } from 'openai';
+import { callDeadline } from '../flow/call-deadline.js';
 import type { Logger } from '../observability/logger.js';
 import { abandoned, classifyError, paused, timedOut } from './classify.js';
 import {
@@ -258,7 +259,7 @@ export class SdkPermissionsApi implements PermissionsApi {
     } catch (error: unknown) {
       throw abandoned(context, signal?.reason ?? error);
     }
-    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    const { signal: deadline, end } = callDeadline(this.#timeoutMs);
     const bounded = signal === undefined ? deadline : AbortSignal.any([deadline, signal]);
     const started = performance.now();
     let text: string;
@@ -274,6 +275,8 @@ export class SdkPermissionsApi implements PermissionsApi {
       this.#observe(operation, checkpoint, failureCode(error, deadline, signal), started, failure.requestId);
       this.#pauseOn(failure);
       throw failure;
+    } finally {
+      end();
     }
     this.#observe(operation, checkpoint, String(context.status), started, context.requestId);
     try {

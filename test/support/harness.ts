@@ -9,10 +9,14 @@ import {
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
+  type V1Role,
+  type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/constants.js';
 import type { CheckpointShare, CheckpointShareSpec } from '../../src/api/types.js';
+import { only, renderKustomization } from './deploy-manifests.js';
 import { OperatorProcess } from './operator-process.js';
 import { waitFor } from './wait.js';
 
@@ -34,7 +38,9 @@ export interface EnvOptions {
  * Both stand-ins in this process, a kubeconfig for them, and the real operator binary as a
  * child process: the operator talks to them over HTTP exactly as it would to a cluster and
  * to OpenAI. With E2E_KUBECONFIG set, a real cluster (with the CRD installed) takes the
- * Kubernetes stand-in's place, and each test works in a namespace of its own.
+ * Kubernetes stand-in's place, and each test works in a namespace of its own. The tests act
+ * through E2E_KUBECONFIG; the operator runs with E2E_OPERATOR_KUBECONFIG when set (deploy/'s
+ * ServiceAccount, so deploy/'s RBAC is what authorises it), else with the same one.
  */
 export class Env {
   readonly operators: OperatorProcess[] = [];
@@ -46,6 +52,7 @@ export class Env {
     readonly core: CoreV1Api,
     readonly namespace: string,
     private readonly dir: string,
+    private readonly operatorKubeconfig: string,
   ) {}
 
   /** The Kubernetes stand-in, for tests that inspect or fault it (not on a real cluster). */
@@ -81,7 +88,18 @@ export class Env {
     const core = config.makeApiClient(CoreV1Api);
     const namespace = cluster ? `cps-e2e-${randomBytes(4).toString('hex')}` : NS;
     if (cluster) await core.createNamespace({ body: { metadata: { name: namespace } } });
-    return new Env(kube, openai, kubeconfig, config.makeApiClient(CustomObjectsApi), core, namespace, dir);
+    const operatorIdentity = process.env.E2E_OPERATOR_KUBECONFIG;
+    if (cluster && operatorIdentity) await grantLeaseIn(config, namespace);
+    return new Env(
+      kube,
+      openai,
+      kubeconfig,
+      config.makeApiClient(CustomObjectsApi),
+      core,
+      namespace,
+      dir,
+      operatorIdentity ?? kubeconfig,
+    );
   }
 
   /**
@@ -91,7 +109,7 @@ export class Env {
    */
   startOperator(env: Record<string, string> = {}): OperatorProcess {
     const operator = new OperatorProcess(['run'], {
-      KUBECONFIG: this.kubeconfig,
+      KUBECONFIG: this.operatorKubeconfig,
       OPENAI_BASE_URL: this.openai.baseURL,
       OPENAI_ADMIN_KEY: this.openai.adminKey,
       POD_NAMESPACE: this.namespace,
@@ -245,6 +263,29 @@ export class Env {
     await this.openai.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The operator elects its leader in POD_NAMESPACE, the test's own namespace on a shared cluster:
+ * deploy/'s leader-election Role, copied there and bound to deploy/'s ServiceAccount, lets it.
+ */
+async function grantLeaseIn(admin: KubeConfig, namespace: string): Promise<void> {
+  const objects = renderKustomization();
+  const role = only<V1Role>(objects, 'Role');
+  const binding = only<V1RoleBinding>(objects, 'RoleBinding');
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace,
+    body: { metadata: { name: role.metadata?.name ?? '' }, rules: role.rules ?? [] },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: binding.metadata?.name ?? '' },
+      roleRef: binding.roleRef,
+      subjects: binding.subjects ?? [],
+    },
+  });
 }
 
 /** Calls the stand-in saw, by operation. */

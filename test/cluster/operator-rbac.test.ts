@@ -1,0 +1,210 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1ClusterRole,
+  type V1PolicyRule,
+  type V1Role,
+} from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  grantedPermissions,
+  OPERATOR_NAMESPACE,
+  only,
+  renderKustomization,
+} from '../support/deploy-manifests.js';
+import { CKPT, Env } from '../support/harness.js';
+import { adminClients } from './cluster-clients.js';
+import { OPERATOR_SERVICE_ACCOUNT } from './control-plane.js';
+
+const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+
+/** Asks the real authorizer whether `user` may do `verb` on a resource, in a namespace or cluster-wide. */
+async function allowed(
+  authorization: AuthorizationV1Api,
+  user: string,
+  attributes: { group: string; resource: string; verb: string; namespace?: string },
+): Promise<boolean> {
+  const [resource = '', subresource] = attributes.resource.split('/');
+  const review = await authorization.createSubjectAccessReview({
+    body: {
+      spec: {
+        user,
+        groups: [
+          'system:serviceaccounts',
+          `system:serviceaccounts:${OPERATOR_NAMESPACE}`,
+          'system:authenticated',
+        ],
+        resourceAttributes: {
+          group: attributes.group,
+          resource,
+          ...(subresource ? { subresource } : {}),
+          verb: attributes.verb,
+          ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+        },
+      },
+    },
+  });
+  return review.status?.allowed === true;
+}
+
+describe("deploy/'s RBAC as the real authorizer reads it", () => {
+  it('allows the operator every rule deploy/ grants, where it grants it, and nothing nearby', async () => {
+    const { config } = adminClients();
+    const authorization = config.makeApiClient(AuthorizationV1Api);
+    const permissions = grantedPermissions(renderKustomization(), {
+      name: OPERATOR_SERVICE_ACCOUNT,
+      namespace: OPERATOR_NAMESPACE,
+    });
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const p of permissions) {
+      const where = p.scope === 'namespace' ? p.namespace : 'some-team';
+      expect(
+        await allowed(authorization, OPERATOR_USER, {
+          group: p.apiGroup,
+          resource: p.resource,
+          verb: p.verb,
+          ...(where ? { namespace: where } : {}),
+        }),
+        `${p.apiGroup} ${p.resource} ${p.verb} in ${where}`,
+      ).toBe(true);
+    }
+    const refused = [
+      {
+        reason: 'the admin key arrives by env, never through the API',
+        group: '',
+        resource: 'secrets',
+        verb: 'get',
+      },
+      {
+        reason: 'the operator never deletes a share',
+        group: 'checkpointshare.io',
+        resource: 'checkpointshares',
+        verb: 'delete',
+      },
+      {
+        reason: 'status is written by merge patch only',
+        group: 'checkpointshare.io',
+        resource: 'checkpointshares/status',
+        verb: 'update',
+      },
+      {
+        reason: 'the Lease lives only in the operator namespace',
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+        verb: 'update',
+        namespace: 'some-team',
+      },
+    ];
+    for (const { reason, namespace = 'some-team', ...attributes } of refused)
+      expect(await allowed(authorization, OPERATOR_USER, { ...attributes, namespace }), reason).toBe(false);
+  });
+});
+
+let env: Env;
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cps-rbac-'));
+});
+afterEach(async () => {
+  await env?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A ServiceAccount of the test's own holding deploy/'s rules minus `drop`, bound in the test's
+ * namespace, and a kubeconfig for it: the operator run with deploy/'s RBAC, one verb short.
+ */
+async function accountWithout(
+  admin: KubeConfig,
+  namespace: string,
+  drop: { resource: string; verb: string } | undefined,
+): Promise<string> {
+  const objects = renderKustomization();
+  const without = (rules: V1PolicyRule[]) =>
+    rules
+      .map((rule) =>
+        drop && rule.resources?.includes(drop.resource)
+          ? { ...rule, verbs: rule.verbs.filter((v) => v !== drop.verb) }
+          : rule,
+      )
+      .filter((rule) => rule.verbs.length > 0);
+  const clusterRole = only<V1ClusterRole>(objects, 'ClusterRole');
+  const leaseRole = only<V1Role>(objects, 'Role');
+  const name = 'operator-under-test';
+  const core = admin.makeApiClient(CoreV1Api);
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  for (const [suffix, rules] of [
+    ['', without(clusterRole.rules ?? [])],
+    ['-leader-election', without(leaseRole.rules ?? [])],
+  ] as const) {
+    await rbac.createNamespacedRole({ namespace, body: { metadata: { name: `${name}${suffix}` }, rules } });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: `${name}${suffix}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}${suffix}` },
+        subjects,
+      },
+    });
+  }
+  const token = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: {} } });
+  const cluster = admin.getCurrentCluster();
+  if (!cluster) throw new Error('the admin kubeconfig has no cluster');
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: token.status?.token ?? '' }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return config.exportConfig();
+}
+
+describe('the operator under deploy/ RBAC one verb short', () => {
+  it.each([
+    { reason: "deploy/'s rules as they are: the share converges", drop: undefined },
+    {
+      reason: 'without patch on checkpointshares/status: no status, no grant, a Forbidden in the log',
+      drop: { resource: 'checkpointshares/status', verb: 'patch' },
+    },
+    {
+      reason: 'without patch on checkpointshares: the finalizer cannot be added, nothing is granted',
+      drop: { resource: 'checkpointshares', verb: 'patch' },
+    },
+  ])('$reason', async ({ drop }) => {
+    env = await Env.start();
+    const { config } = adminClients();
+    const kubeconfig = join(dir, 'under-test.kubeconfig');
+    writeFileSync(kubeconfig, await accountWithout(config, env.namespace, drop));
+    const operator = env.startOperator({ KUBECONFIG: kubeconfig, LEADER_ELECTION: 'true' });
+    await env.create('weather', { projectIds: ['proj_a'] });
+    if (!drop) {
+      await env.waitForReady('weather', 60_000);
+      expect(env.granted(CKPT)).toEqual(['proj_a']);
+      return;
+    }
+    const [resource, subresource] = drop.resource.split('/');
+    await operator.waitForLog(
+      `the API server's 403 for ${drop.verb} on ${drop.resource}`,
+      (line) => {
+        const text = JSON.stringify(line);
+        return (
+          text.includes(`cannot ${drop.verb} resource`) &&
+          text.includes(resource ?? '') &&
+          (!subresource || text.includes(subresource))
+        );
+      },
+      60_000,
+    );
+    const share = await env.get('weather');
+    expect(share?.status?.conditions ?? []).toEqual([]);
+    expect(env.granted(CKPT)).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type KubeStandIn, startKubeStandIn } from '@checkpoint-share/sandbox/kube-api';
 import { type OpenAIStandIn, startOpenAIStandIn } from '@checkpoint-share/sandbox/openai-api';
 import {
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -53,6 +54,7 @@ export class Env {
     readonly namespace: string,
     private readonly dir: string,
     private readonly operatorKubeconfig: string,
+    private readonly coordination: CoordinationV1Api,
   ) {}
 
   /** The Kubernetes stand-in, for tests that inspect or fault it (not on a real cluster). */
@@ -99,6 +101,7 @@ export class Env {
       namespace,
       dir,
       operatorIdentity ?? kubeconfig,
+      config.makeApiClient(CoordinationV1Api),
     );
   }
 
@@ -192,6 +195,30 @@ export class Env {
       .permissions(checkpoint)
       .map((p) => p.projectId)
       .sort();
+  }
+
+  /**
+   * A Lease's spec as the API serves it (times as RFC 3339 strings), from the stand-in's store
+   * or, on a real cluster, read through the API; undefined while there is none.
+   */
+  async lease(namespace: string, name: string): Promise<{ spec?: Record<string, unknown> } | undefined> {
+    if (this.standIn)
+      return this.standIn.store.get('leases', namespace, name) as { spec?: Record<string, unknown> };
+    try {
+      const lease = await this.coordination.readNamespacedLease({ namespace, name });
+      // client-node turns MicroTimes into Dates; the tests compare the served strings.
+      const spec = Object.fromEntries(
+        Object.entries(lease.spec ?? {}).map(([key, value]) => [
+          key,
+          value instanceof Date ? value.toISOString() : value,
+        ]),
+      );
+      return { spec };
+    } catch (error: unknown) {
+      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 404)
+        return undefined;
+      throw error;
+    }
   }
 
   /** Waits until the object's status reflects its generation and the condition holds. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
@@ -10,9 +10,9 @@ import {
   CoreV1Api,
   KubeConfig,
   type KubernetesObject,
-  KubernetesObjectApi,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import { OPERATOR_NAMESPACE, renderKustomization } from '../support/deploy-manifests.js';
 import { waitFor } from '../support/wait.js';
 import { BIN_DIR, binary } from './binaries.js';
@@ -225,20 +225,20 @@ async function startApiServer(
   return { url, caData };
 }
 
-/** Applies deploy/'s CRD, namespace, ServiceAccount and RBAC as rendered by kustomize. */
-async function applyDeploy(admin: KubeConfig): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(admin);
+/**
+ * Applies deploy/'s CRD, namespace, ServiceAccount and RBAC as rendered by kustomize, with kubectl
+ * as a user would. (Not through client-node's typed serializer: it knows CRD schema fields by
+ * their TypeScript names, so a plain object's `enum`, `default` and `x-kubernetes-*` would be
+ * dropped without a word.)
+ */
+async function applyDeploy(admin: KubeConfig, kubeconfig: string): Promise<void> {
   const objects = renderKustomization().filter((o: KubernetesObject) => APPLIED_KINDS.has(o.kind ?? ''));
-  // Namespaces before what lives in them, the CRD first so it is established early.
-  const order = ['CustomResourceDefinition', 'Namespace'];
-  const rank = (o: KubernetesObject) => {
-    const at = order.indexOf(o.kind ?? '');
-    return at === -1 ? order.length : at;
-  };
-  for (const object of [...objects].sort((a, b) => rank(a) - rank(b))) await client.create(object);
-  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  execFileSync(binary('kubectl'), ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
+    input: objects.map((o) => stringify(o)).join('---\n'),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   const extensions = admin.makeApiClient(ApiextensionsV1Api);
-  for (const crd of crds) {
+  for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
     await waitFor(`CRD ${crd.metadata?.name} to be established`, async () => {
       const current: V1CustomResourceDefinition = await extensions.readCustomResourceDefinition({
         name: crd.metadata?.name ?? '',
@@ -272,7 +272,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     writeFileSync(adminKubeconfig, kubeconfigFor(url, caData, 'admin', adminToken));
     const admin = new KubeConfig();
     admin.loadFromFile(adminKubeconfig);
-    await applyDeploy(admin);
+    await applyDeploy(admin, adminKubeconfig);
 
     const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
       name: OPERATOR_SERVICE_ACCOUNT,

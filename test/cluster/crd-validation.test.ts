@@ -39,11 +39,17 @@ function inNamespace(manifest: Record<string, unknown>, target: string): Record<
 describe('the CRD in crds/ on the real API server', () => {
   it.each(INVALID_SHARES)(
     '$reason: refused naming $field, with the same code and message as the stand-in',
-    async ({ manifest, field, says }) => {
+    async ({ manifest, field, says, refusedAs }) => {
       const real = await refusalToCreate(cluster.custom, namespace, inNamespace(manifest, namespace));
       expect(real, 'the real API server accepted it').toBeDefined();
-      expect(real?.message).toContain(field);
-      expect(real?.message).toContain(says);
+      if (refusedAs) {
+        expect(real?.code).toBe(400);
+        expect(real?.message).toContain(refusedAs);
+      } else {
+        expect(real?.code).toBe(422);
+        expect(real?.message).toContain(`${field}: `);
+        expect(real?.message).toContain(says);
+      }
       const standInAnswer = await refusalToCreate(standInApi, 'ml', inNamespace(manifest, 'ml'));
       expect(standInAnswer).toEqual(real);
     },
@@ -55,7 +61,9 @@ describe('the CRD in crds/ on the real API server', () => {
       const manifest = share({ checkpoint: CKPT, interval });
       const real = await refusalToCreate(cluster.custom, namespace, inNamespace(manifest, namespace));
       expect(real?.code).toBe(422);
-      expect(real?.message).toMatch(/spec\.interval: Invalid value: "string": must be at least 30s/);
+      expect(real?.message).toContain(
+        `spec.interval: Invalid value: ${JSON.stringify(interval)}: must be at least 30s`,
+      );
       expect(await refusalToCreate(standInApi, 'ml', manifest)).toEqual(real);
     },
   );

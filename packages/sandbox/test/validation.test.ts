@@ -73,7 +73,7 @@ describe('invalid manifests are rejected with a message naming the field', () =>
     ({ interval }) => {
       const { errors } = validateCheckpointShare(share({ checkpoint: CKPT, interval }));
       expect(errors.map((e) => e.message)).toEqual([
-        expect.stringMatching(/^spec\.interval: Invalid value: "string": must be at least 30s/),
+        `spec.interval: Invalid value: ${JSON.stringify(interval)}: must be at least 30s, so one object cannot spend the organisation's OpenAI request budget`,
       ]);
     },
   );
@@ -89,7 +89,11 @@ describe('invalid manifests are rejected with a message naming the field', () =>
   });
 
   it.each([
-    { reason: 'past the range of a Go duration', interval: '2562048h', says: 'duration out of range' },
+    {
+      reason: 'past the range of a Go duration',
+      interval: '2562048h',
+      says: `Invalid value: "string": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule`,
+    },
     { reason: 'no unit: the pattern and the rule both refuse it', interval: '10', says: 'should match' },
   ])('interval $interval is refused: $reason', ({ interval, says }) => {
     const { errors } = validateCheckpointShare(share({ checkpoint: CKPT, interval }));
@@ -102,6 +106,16 @@ describe('invalid manifests are rejected with a message naming the field', () =>
     const { errors } = validateCheckpointShare(share({ checkpoint: CKPT, interval: '1ms', suspend: 'yes' }));
     expect(errors.map((e) => e.message)).toEqual([
       'spec.suspend: Invalid value: "string": spec.suspend in body must be of type boolean: "string"',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    ]);
+  });
+
+  it('skips the CEL rules, and says so, when metadata.name is missing, as the API server does', () => {
+    const { errors } = validateCheckpointShare(
+      share({ checkpoint: CKPT, interval: '1ms' }, { metadata: { namespace: 'ml' } }),
+    );
+    expect(errors.map((e) => e.message)).toEqual([
+      'metadata.name: Required value: name or generateName is required',
       '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ]);
   });

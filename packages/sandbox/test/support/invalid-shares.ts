@@ -26,6 +26,11 @@ export interface InvalidShare {
   manifest: Record<string, unknown>;
   field: string;
   says: string;
+  /**
+   * Where the API server refuses the request before validating the object (400 Bad Request:
+   * strict decoding, an unserved version), the words its Status says instead of `says`.
+   */
+  refusedAs?: string;
 }
 
 export const INVALID_SHARES: InvalidShare[] = [
@@ -57,7 +62,7 @@ export const INVALID_SHARES: InvalidShare[] = [
     reason: 'checkpoint is a number',
     manifest: share({ checkpoint: 42 }),
     field: 'spec.checkpoint',
-    says: 'must be of type string',
+    says: 'must be of type string: "integer"',
   },
   {
     reason: 'project id without prefix',
@@ -136,24 +141,27 @@ export const INVALID_SHARES: InvalidShare[] = [
     manifest: share({ checkpoint: CKPT, projects: ['proj_a'] }),
     field: 'spec.projects',
     says: 'field not declared in schema',
+    refusedAs: 'strict decoding error: unknown field "spec.projects"',
   },
   {
     reason: 'unknown top-level field',
     manifest: share({ checkpoint: CKPT }, { extra: true }),
     field: 'extra',
     says: 'field not declared in schema',
+    refusedAs: 'strict decoding error: unknown field "extra"',
   },
   {
     reason: 'wrong apiVersion',
     manifest: share({ checkpoint: CKPT }, { apiVersion: 'checkpointshare.io/v1' }),
     field: 'apiVersion',
     says: 'Unsupported value',
+    refusedAs: 'CheckpointShare in version "v1" cannot be handled as a CheckpointShare',
   },
   {
     reason: 'wrong kind',
     manifest: share({ checkpoint: CKPT }, { kind: 'ModelShare' }),
     field: 'kind',
-    says: 'Unsupported value',
+    says: 'Invalid value: "ModelShare": must be CheckpointShare',
   },
   {
     reason: 'missing name',
@@ -165,7 +173,7 @@ export const INVALID_SHARES: InvalidShare[] = [
     reason: 'upper-case name',
     manifest: share({ checkpoint: CKPT }, { metadata: { name: 'Weather' } }),
     field: 'metadata.name',
-    says: 'RFC 1123',
+    says: "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is",
   },
   {
     reason: 'spec is a list',

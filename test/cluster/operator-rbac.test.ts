@@ -1,25 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AuthorizationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-  type V1ClusterRole,
-  type V1PolicyRule,
-  type V1Role,
-} from '@kubernetes/client-node';
+import { AuthorizationV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  grantedPermissions,
-  OPERATOR_NAMESPACE,
-  only,
-  renderKustomization,
-} from '../support/deploy-manifests.js';
+import { grantedPermissions, OPERATOR_NAMESPACE, renderKustomization } from '../support/deploy-manifests.js';
 import { CKPT, Env } from '../support/harness.js';
 import { adminClients } from './cluster-clients.js';
 import { OPERATOR_SERVICE_ACCOUNT } from './control-plane.js';
+import { OperatorAccount } from './operator-account.js';
 
 const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
 
@@ -115,58 +103,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * A ServiceAccount of the test's own holding deploy/'s rules minus `drop`, bound in the test's
- * namespace, and a kubeconfig for it: the operator run with deploy/'s RBAC, one verb short.
- */
-async function accountWithout(
-  admin: KubeConfig,
-  namespace: string,
-  drop: { resource: string; verb: string } | undefined,
-): Promise<string> {
-  const objects = renderKustomization();
-  const without = (rules: V1PolicyRule[]) =>
-    rules
-      .map((rule) =>
-        drop && rule.resources?.includes(drop.resource)
-          ? { ...rule, verbs: rule.verbs.filter((v) => v !== drop.verb) }
-          : rule,
-      )
-      .filter((rule) => rule.verbs.length > 0);
-  const clusterRole = only<V1ClusterRole>(objects, 'ClusterRole');
-  const leaseRole = only<V1Role>(objects, 'Role');
-  const name = 'operator-under-test';
-  const core = admin.makeApiClient(CoreV1Api);
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
-  for (const [suffix, rules] of [
-    ['', without(clusterRole.rules ?? [])],
-    ['-leader-election', without(leaseRole.rules ?? [])],
-  ] as const) {
-    await rbac.createNamespacedRole({ namespace, body: { metadata: { name: `${name}${suffix}` }, rules } });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name: `${name}${suffix}` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}${suffix}` },
-        subjects,
-      },
-    });
-  }
-  const token = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: {} } });
-  const cluster = admin.getCurrentCluster();
-  if (!cluster) throw new Error('the admin kubeconfig has no cluster');
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: token.status?.token ?? '' }],
-    contexts: [{ name, cluster: cluster.name, user: name }],
-    currentContext: name,
-  });
-  return config.exportConfig();
-}
-
 describe('the operator under deploy/ RBAC one verb short', () => {
   it.each([
     { reason: "deploy/'s rules as they are: the share converges", drop: undefined },
@@ -185,7 +121,7 @@ describe('the operator under deploy/ RBAC one verb short', () => {
     env = await Env.start();
     const { config } = adminClients();
     const kubeconfig = join(dir, 'under-test.kubeconfig');
-    writeFileSync(kubeconfig, await accountWithout(config, env.namespace, drop));
+    writeFileSync(kubeconfig, (await OperatorAccount.create(config, env.namespace, drop)).kubeconfig);
     const operator = env.startOperator({ KUBECONFIG: kubeconfig, LEADER_ELECTION: 'true' });
     await env.create('weather', { projectIds: ['proj_a'] });
     if (!drop) {

@@ -205,24 +205,18 @@ async function startApiServer(
   );
   children.push(apiserver);
   const certFile = join(certDir, 'apiserver.crt');
-  const caData = await waitFor(
-    'kube-apiserver to write its serving certificate',
-    () => {
-      apiserver.assertRunning();
-      return existsSync(certFile) && Buffer.from(readFileSync(certFile)).toString('base64');
-    },
-    { timeoutMs: STARTUP_MS, intervalMs: 200 },
-  );
-  const ca = Buffer.from(caData, 'base64');
-  await waitFor(
+  // Read again on each try: the first read may catch the certificate half written.
+  const ca = await waitFor(
     'kube-apiserver /readyz',
     async () => {
       apiserver.assertRunning();
-      return (await readyz(url, ca, adminToken)) === 200;
+      if (!existsSync(certFile)) return undefined;
+      const cert = readFileSync(certFile);
+      return (await readyz(url, cert, adminToken)) === 200 && cert;
     },
     { timeoutMs: STARTUP_MS, intervalMs: 250 },
   );
-  return { url, caData };
+  return { url, caData: ca.toString('base64') };
 }
 
 /**

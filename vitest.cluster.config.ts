@@ -15,6 +15,7 @@ export default defineConfig({
       'test/e2e/reconcile-lifecycle.test.ts',
       'test/e2e/reconcile-errors.test.ts',
       'test/e2e/operator-leader-election.test.ts',
+      'test/e2e/reconcile-drift.test.ts',
     ],
     environment: 'node',
     globalSetup: ['test/support/build-once.ts', 'test/cluster/global-setup.ts'],

@@ -5,14 +5,19 @@ import { join } from 'node:path';
 import { type KubeStandIn, startKubeStandIn } from '@checkpoint-share/sandbox/kube-api';
 import { type OpenAIStandIn, startOpenAIStandIn } from '@checkpoint-share/sandbox/openai-api';
 import {
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
+  type V1Role,
+  type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/constants.js';
 import type { CheckpointShare, CheckpointShareSpec } from '../../src/api/types.js';
+import { only, renderKustomization } from './deploy-manifests.js';
 import { OperatorProcess } from './operator-process.js';
 import { waitFor } from './wait.js';
 
@@ -34,7 +39,9 @@ export interface EnvOptions {
  * Both stand-ins in this process, a kubeconfig for them, and the real operator binary as a
  * child process: the operator talks to them over HTTP exactly as it would to a cluster and
  * to OpenAI. With E2E_KUBECONFIG set, a real cluster (with the CRD installed) takes the
- * Kubernetes stand-in's place, and each test works in a namespace of its own.
+ * Kubernetes stand-in's place, and each test works in a namespace of its own. The tests act
+ * through E2E_KUBECONFIG; the operator runs with E2E_OPERATOR_KUBECONFIG when set (deploy/'s
+ * ServiceAccount, so deploy/'s RBAC is what authorises it), else with the same one.
  */
 export class Env {
   readonly operators: OperatorProcess[] = [];
@@ -46,6 +53,8 @@ export class Env {
     readonly core: CoreV1Api,
     readonly namespace: string,
     private readonly dir: string,
+    private readonly operatorKubeconfig: string,
+    private readonly coordination: CoordinationV1Api,
   ) {}
 
   /** The Kubernetes stand-in, for tests that inspect or fault it (not on a real cluster). */
@@ -81,7 +90,19 @@ export class Env {
     const core = config.makeApiClient(CoreV1Api);
     const namespace = cluster ? `cps-e2e-${randomBytes(4).toString('hex')}` : NS;
     if (cluster) await core.createNamespace({ body: { metadata: { name: namespace } } });
-    return new Env(kube, openai, kubeconfig, config.makeApiClient(CustomObjectsApi), core, namespace, dir);
+    const operatorIdentity = process.env.E2E_OPERATOR_KUBECONFIG;
+    if (cluster && operatorIdentity) await grantLeaseIn(config, namespace);
+    return new Env(
+      kube,
+      openai,
+      kubeconfig,
+      config.makeApiClient(CustomObjectsApi),
+      core,
+      namespace,
+      dir,
+      operatorIdentity ?? kubeconfig,
+      config.makeApiClient(CoordinationV1Api),
+    );
   }
 
   /**
@@ -91,7 +112,7 @@ export class Env {
    */
   startOperator(env: Record<string, string> = {}): OperatorProcess {
     const operator = new OperatorProcess(['run'], {
-      KUBECONFIG: this.kubeconfig,
+      KUBECONFIG: this.operatorKubeconfig,
       OPENAI_BASE_URL: this.openai.baseURL,
       OPENAI_ADMIN_KEY: this.openai.adminKey,
       POD_NAMESPACE: this.namespace,
@@ -191,6 +212,30 @@ export class Env {
       .sort();
   }
 
+  /**
+   * A Lease's spec as the API serves it (times as RFC 3339 strings), from the stand-in's store
+   * or, on a real cluster, read through the API; undefined while there is none.
+   */
+  async lease(namespace: string, name: string): Promise<{ spec?: Record<string, unknown> } | undefined> {
+    if (this.standIn)
+      return this.standIn.store.get('leases', namespace, name) as { spec?: Record<string, unknown> };
+    try {
+      const lease = await this.coordination.readNamespacedLease({ namespace, name });
+      // client-node turns MicroTimes into Dates; the tests compare the served strings.
+      const spec = Object.fromEntries(
+        Object.entries(lease.spec ?? {}).map(([key, value]) => [
+          key,
+          value instanceof Date ? value.toISOString() : value,
+        ]),
+      );
+      return { spec };
+    } catch (error: unknown) {
+      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 404)
+        return undefined;
+      throw error;
+    }
+  }
+
   /** Waits until the object's status reflects its generation and the condition holds. */
   async waitForCondition(
     name: string,
@@ -260,6 +305,29 @@ export class Env {
     await this.openai.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The operator elects its leader in POD_NAMESPACE, the test's own namespace on a shared cluster:
+ * deploy/'s leader-election Role, copied there and bound to deploy/'s ServiceAccount, lets it.
+ */
+async function grantLeaseIn(admin: KubeConfig, namespace: string): Promise<void> {
+  const objects = renderKustomization();
+  const role = only<V1Role>(objects, 'Role');
+  const binding = only<V1RoleBinding>(objects, 'RoleBinding');
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace,
+    body: { metadata: { name: role.metadata?.name ?? '' }, rules: role.rules ?? [] },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: binding.metadata?.name ?? '' },
+      roleRef: binding.roleRef,
+      subjects: binding.subjects ?? [],
+    },
+  });
 }
 
 /** Calls the stand-in saw, by operation. */

@@ -198,7 +198,7 @@ describe('kubectl against the stand-in', () => {
     });
     const run = await kubectl(['apply', '-f', '-'], manifest);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('spec.interval: Invalid value: "string": must be at least 30s');
+    expect(run.stderr).toContain('spec.interval: Invalid value: "1ms": must be at least 30s');
   });
 
   it('leaves CheckpointShares alone on kubectl delete all --all: deleting one revokes its grants', async () => {

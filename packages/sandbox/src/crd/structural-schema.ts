@@ -68,13 +68,15 @@ export function validateStructural(
   schema: StructuralSchema,
   input: unknown,
   unknownFields: UnknownFieldPolicy = 'Strict',
+  earlier: readonly FieldError[] = [],
 ): SchemaValidation {
   const errors: FieldError[] = [];
   const pruned: string[] = [];
   const ruleErrors: FieldError[] = [];
   const value = walk(schema, structuredClone(input), '', { errors, pruned, ruleErrors });
-  // As the API server does: CEL rules count only when the object passed the checks they rely on.
-  if (errors.some((e) => BLOCKING_CEL.has(e.type))) {
+  // As the API server does: CEL rules count only when the object passed the checks they rely on,
+  // its metadata's (`earlier`) included.
+  if ([...earlier, ...errors].some((e) => BLOCKING_CEL.has(e.type))) {
     if (hasRules(schema)) errors.push(RULES_NOT_CHECKED);
   } else {
     errors.push(...ruleErrors);
@@ -290,7 +292,14 @@ function typeProblem(schema: StructuralSchema, value: unknown): boolean {
 }
 
 function invalidType(path: string, expected: string, value: unknown): FieldError {
-  const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  // The API server's JSON decoder tells integers from other numbers: 42 is an "integer".
+  const actual = Array.isArray(value)
+    ? 'array'
+    : value === null
+      ? 'null'
+      : Number.isInteger(value)
+        ? 'integer'
+        : typeof value;
   return {
     ...invalid(
       path,

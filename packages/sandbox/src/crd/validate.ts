@@ -43,12 +43,12 @@ export function validateCheckpointShare(
   if (manifest.kind !== KIND) {
     errors.push({
       field: 'kind',
-      type: 'FieldValueNotSupported',
-      message: `kind: Unsupported value: ${JSON.stringify(manifest.kind ?? '')}: supported values: "${KIND}"`,
+      type: 'FieldValueInvalid',
+      message: `kind: Invalid value: ${JSON.stringify(manifest.kind ?? '')}: must be ${KIND}`,
     });
   }
   errors.push(...validateMetadata(manifest.metadata));
-  const result = validateStructural(storageVersion().schema.openAPIV3Schema, manifest, unknownFields);
+  const result = validateStructural(storageVersion().schema.openAPIV3Schema, manifest, unknownFields, errors);
   return {
     object: result.value as CheckpointShare,
     errors: [...errors, ...result.errors],
@@ -75,7 +75,7 @@ export function validateMetadata(metadata: unknown): FieldError[] {
     problems.push({
       field: 'metadata.name',
       type: 'FieldValueInvalid',
-      message: `metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      message: `metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${DNS_SUBDOMAIN.source.slice(1, -1)}')`,
     });
   }
   if (

@@ -1,8 +1,9 @@
 /**
  * The CEL rules of a structural schema (`x-kubernetes-validations`), evaluated as the API server
- * does: `self` is the value at the rule's node after defaulting, a rule that is not true adds an
- * Invalid error at that node, and the error's "value" is the node's schema type, not the value
- * (k8s.io/apiextensions-apiserver prints `spec.interval: Invalid value: "string": <message>`).
+ * does: `self` is the value at the rule's node after defaulting, a rule that is false adds an
+ * Invalid error at that node showing the value (`spec.interval: Invalid value: "10s": <message>`),
+ * and a rule that fails to evaluate one showing the node's schema type instead
+ * (`spec.interval: Invalid value: "string": <error> evaluating rule: <message>`).
  * @bufbuild/cel follows cel-go, which the API server runs, down to Go's duration syntax and range.
  */
 import { type CelInput, celEnv, isCelError, parse, plan } from '@bufbuild/cel';
@@ -40,16 +41,34 @@ export function checkRules(schema: StructuralSchema, value: unknown, path: strin
   for (const { rule, message } of schema['x-kubernetes-validations'] ?? []) {
     const result = program(rule)({ self: celValue(schema, value) });
     if (result === true) continue;
-    const detail = isCelError(result)
-      ? `${result.message} evaluating rule: ${message?.trim() || rule.trim()}`
-      : message?.trim() || `failed rule: ${rule.trim()}`;
+    const shown = message?.trim() || (isCelError(result) ? rule.trim() : `failed rule: ${rule.trim()}`);
+    const [invalidValue, detail] = isCelError(result)
+      ? [type, `${goCelError(result.message)} evaluating rule: ${shown}`]
+      : [printedValue(value, type), shown];
     errors.push({
       field: path,
       type: 'FieldValueInvalid',
-      message: `${path}: Invalid value: ${type}: ${detail}`,
+      message: `${path}: Invalid value: ${invalidValue}: ${detail}`,
     });
   }
   return errors;
+}
+
+/** How field.Error prints a value: strings quoted, numbers and booleans bare, others by type. */
+function printedValue(value: unknown, type: string): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return type;
+}
+
+/**
+ * cel-go's words for an evaluation error where @bufbuild/cel's differ: a string that is no
+ * duration (bad syntax or out of range) is a failed conversion to google.protobuf.Duration.
+ */
+function goCelError(message: string): string {
+  return /duration/i.test(message)
+    ? "type conversion error from 'string' to 'google.protobuf.Duration'"
+    : message;
 }
 
 /** JSON as CEL sees it under this schema: integers are CEL ints (bigint), objects are maps. */

@@ -6,7 +6,7 @@
  * the server-owned fields are set.
  */
 import type { UnknownFieldPolicy } from '../../crd/structural-schema.js';
-import { type ApiRequest, unknownFieldWarnings } from '../api-request.js';
+import { type ApiRequest, fieldValidation, unknownFieldWarnings } from '../api-request.js';
 import { decodeObjectBody } from '../http-io.js';
 import { type AdmitContext, apiVersionOf, type ResourceType } from '../resources/index.js';
 import { badRequest, type InvalidField } from '../status.js';
@@ -14,14 +14,21 @@ import { isKubeObject, type KubeObject } from '../types.js';
 
 export async function decodeObject(r: ApiRequest): Promise<KubeObject> {
   const body = decodeObjectBody(await r.body(), r.req.headers['content-type']);
-  return checkTypeMeta(r.rt, body);
+  return checkTypeMeta(r.rt, body, fieldValidation(r.query));
 }
 
 /**
  * Custom resources must name their apiVersion and kind; built-in kinds may leave them out and
- * get the endpoint's. Either way they may not name another.
+ * get the endpoint's. Built-in kinds may not name another. A custom resource naming another
+ * kind is left to validation (a 422 on `kind`), and one naming an unserved version of its group
+ * is decoded without a schema, so under Strict its every field but the type and metadata is an
+ * unknown one (400), as kube-apiserver answers both.
  */
-export function checkTypeMeta(rt: ResourceType, body: unknown): KubeObject {
+export function checkTypeMeta(
+  rt: ResourceType,
+  body: unknown,
+  policy: UnknownFieldPolicy = 'Strict',
+): KubeObject {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest(
       `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: the body must be a JSON object`,
@@ -38,12 +45,25 @@ export function checkTypeMeta(rt: ResourceType, body: unknown): KubeObject {
     if (custom) throw badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(obj)}'`);
     obj.apiVersion = expected;
   }
+  const unserved =
+    custom &&
+    policy === 'Strict' &&
+    String(obj.apiVersion).startsWith(`${rt.group}/`) &&
+    obj.apiVersion !== expected;
+  const undeclared = Object.keys(obj).filter((key) => !['apiVersion', 'kind', 'metadata'].includes(key));
+  if (unserved && undeclared.length > 0) {
+    const version = String(obj.apiVersion).slice(rt.group.length + 1);
+    const fields = undeclared.map((f) => `unknown field "${f}"`).join(', ');
+    throw badRequest(
+      `${rt.kind} in version "${version}" cannot be handled as a ${rt.kind}: strict decoding error: ${fields}`,
+    );
+  }
   if (obj.apiVersion !== expected) {
     throw badRequest(
       `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
     );
   }
-  if (obj.kind !== rt.kind) {
+  if (obj.kind !== rt.kind && !custom) {
     throw badRequest(
       `the kind in the data (${String(obj.kind)}) does not match the expected kind (${rt.kind})`,
     );

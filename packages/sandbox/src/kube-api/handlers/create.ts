@@ -49,7 +49,9 @@ export function create(
   delete obj.metadata.managedFields;
   const name = obj.metadata.name ?? '';
   if (admitted.errors.length > 0) {
-    throw invalid(rt, name, rt.invalidMessage(name, admitted.errors), admitted.errors);
+    // A custom resource's wrong kind gets here (a 422 on `kind`), named as the body named it.
+    const named = { group: rt.group, kind: obj.kind ?? rt.kind };
+    throw invalid(named, name, rt.invalidMessage(name, admitted.errors, named.kind), admitted.errors);
   }
   if (cluster.store.get(rt.storage, obj.metadata.namespace ?? '', name)) throw alreadyExists(rt, name);
   if (dryRun) return { code: 201, body: obj, headers: admitted.headers };

@@ -58,7 +58,7 @@ export function checkpointShares(): ResourceType {
       };
     },
     // formatErrors reads only each error's message, so the wider cause types fit it.
-    invalidMessage: (name, errors) => formatErrors(KIND, name, errors as readonly FieldError[]),
+    invalidMessage: (name, errors, kind = KIND) => formatErrors(kind, name, errors as readonly FieldError[]),
     columns: [nameColumn, ...(served.additionalPrinterColumns ?? []).map(printerColumn)],
     openApiSchema: served.schema.openAPIV3Schema,
     toStorage: identity,

@@ -74,7 +74,8 @@ export interface ResourceType extends GroupResource {
   fieldLabels: ReadonlyMap<string, (obj: KubeObject) => string>;
   unsupportedFieldMessage(field: string): string;
   admit(obj: KubeObject, ctx: AdmitContext): Admission;
-  invalidMessage(name: string, errors: readonly InvalidField[]): string;
+  /** `kind` is the body's, which the API server names even when it refuses it (default: this kind). */
+  invalidMessage(name: string, errors: readonly InvalidField[], kind?: string): string;
   columns: readonly TableColumn[];
   /** The schema published in OpenAPI (for `kubectl explain`). */
   openApiSchema?: StructuralSchema;

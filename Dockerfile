@@ -33,11 +33,12 @@ LABEL org.opencontainers.image.title="checkpoint-share-operator" \
       org.opencontainers.image.version="${VERSION}"
 ENV NODE_ENV=production
 WORKDIR /app
-# package.json declares "type": "module", which dist/ needs. The operator alone: the stand-ins,
-# the sandbox and demo commands (packages/sandbox, a dev-only workspace) and crds/ (which only the
-# stand-ins read; the CRD is installed with deploy/) stay out, and `npm ci` above links the
-# workspace only as a devDependency, which --omit=dev leaves out.
+# package.json declares "type": "module", which dist/ needs. crds/ is the schema
+# `checkpoint-share validate` checks manifests against. The operator alone: the stand-ins and the
+# sandbox and demo commands (packages/sandbox, a dev-only workspace) stay out, and `npm ci` above
+# links the workspace only as a devDependency, which --omit=dev leaves out.
 COPY package.json ./
+COPY crds ./crds
 COPY --from=prod-deps /build/node_modules ./node_modules
 COPY --from=build /build/dist ./dist
 USER 65532:65532

@@ -5,6 +5,7 @@ const USAGE = `Usage: checkpoint-share <command> [flags]
 Commands:
   run       run the controller (see: checkpoint-share run --help)
   plan      what applying manifests would grant, adopt and revoke (read-only; exit 2 if it revokes)
+  validate  check manifests against the CRDs and the rules across objects (no cluster, no key)
 
 Flags:
   --version print the version
@@ -23,6 +24,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'plan': {
       const { plan, PLAN_HELP } = await import('./cli/plan.js');
       return wantsHelp ? print(PLAN_HELP) : plan(rest);
+    }
+    case 'validate': {
+      const { validate, VALIDATE_HELP } = await import('./cli/validate.js');
+      return wantsHelp ? print(VALIDATE_HELP) : validate(rest);
     }
     case '--version':
     case 'version': {

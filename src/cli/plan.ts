@@ -23,6 +23,7 @@ reviewer), 1 the plan could not be made.
 
 Flags:
   -f, --filename PATH     a file, a folder (its .yaml, .yml and .json files) or - for stdin; repeatable
+  -R, --recursive         also the folders' subfolders, as kubectl -R
   -n, --namespace NS      namespace of manifests that name none (default: default)
       --cluster           also read the live CheckpointShares (KUBECONFIG), with their ownership
                           records: shares not in the manifests count as they are, and a manifest
@@ -39,6 +40,7 @@ export const REVOKES = 2;
 
 interface PlanOptions {
   files: string[];
+  recursive: boolean;
   namespace: string;
   cluster: boolean;
   output: 'table' | 'json';
@@ -51,6 +53,7 @@ function options(argv: readonly string[]): PlanOptions {
       args: [...argv],
       options: {
         filename: { type: 'string', short: 'f', multiple: true },
+        recursive: { type: 'boolean', short: 'R' },
         namespace: { type: 'string', short: 'n' },
         cluster: { type: 'boolean' },
         output: { type: 'string', short: 'o' },
@@ -69,6 +72,7 @@ function options(argv: readonly string[]): PlanOptions {
     throw new ConfigError(`--output must be table or json, got ${JSON.stringify(output)}`);
   return {
     files,
+    recursive: values.recursive === true,
     namespace: (values.namespace as string | undefined) ?? 'default',
     cluster: values.cluster === true,
     output,
@@ -95,7 +99,7 @@ export async function plan(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
-  const { documents, problems } = readManifests(opts.files);
+  const { documents, problems } = readManifests(opts.files, { recursive: opts.recursive });
   for (const p of problems) process.stderr.write(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
   if (problems.length > 0) return 1;
   const planned = documents.flatMap((d) => shareOf(d, opts.namespace) ?? []);

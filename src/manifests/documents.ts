@@ -24,15 +24,18 @@ export interface ManifestProblem {
 
 const MANIFEST = /\.(ya?ml|json)$/;
 
-/** The manifest files under a path: the file itself, or a folder's YAML and JSON files, recursively, in order. */
-export function manifestFiles(path: string): string[] {
+/**
+ * The manifest files under a path, as kubectl -f finds them: the file itself, or a folder's YAML
+ * and JSON files in order, and its subfolders' too only when `recursive` (kubectl's -R).
+ */
+export function manifestFiles(path: string, recursive = false): string[] {
   if (path === '-') return ['-'];
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path, { withFileTypes: true })
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((entry) => {
       const child = join(path, entry.name);
-      if (entry.isDirectory()) return manifestFiles(child);
+      if (entry.isDirectory()) return recursive ? manifestFiles(child, true) : [];
       return MANIFEST.test(entry.name) && entry.name !== 'kustomization.yaml' ? [child] : [];
     });
 }
@@ -43,14 +46,17 @@ export function manifestFiles(path: string): string[] {
  */
 export function readManifests(
   paths: readonly string[],
-  readStdin: () => string = () => readFileSync(0, 'utf8'),
+  {
+    recursive = false,
+    readStdin = () => readFileSync(0, 'utf8'),
+  }: { recursive?: boolean; readStdin?: () => string } = {},
 ): { documents: ManifestDocument[]; problems: ManifestProblem[] } {
   const documents: ManifestDocument[] = [];
   const problems: ManifestProblem[] = [];
   for (const path of paths) {
     let files: string[];
     try {
-      files = manifestFiles(path);
+      files = manifestFiles(path, recursive);
     } catch (error: unknown) {
       problems.push({ file: path, message: `cannot read: ${reason(error)}` });
       continue;

@@ -138,7 +138,7 @@ describe('the build the Dockerfile runs', () => {
 });
 
 describe("the image's files", () => {
-  it('are the operator alone: no stand-in code, no sandbox or demo command, no crds/', () => {
+  it('are the operator alone, with crds/ for validate: no stand-in code, no sandbox or demo command', () => {
     const listed = files(appDir);
     expect(listed).toEqual(
       expect.arrayContaining([
@@ -146,11 +146,12 @@ describe("the image's files", () => {
         `dist/${bin}`,
         'dist/cli/run.js',
         'node_modules/@kubernetes/client-node/package.json',
+        'crds/checkpointshare.io_checkpointshares.yaml',
       ]),
     );
     const standInish = listed.filter(
       (path) =>
-        /^(crds|packages|examples)\//.test(path) ||
+        /^(packages|examples)\//.test(path) ||
         path.startsWith('node_modules/@checkpoint-share/') ||
         /^dist\/(.*\/)?(sandbox|kube-api|openai-api|demo|crd)(\/|\.js)/.test(path),
     );
@@ -163,7 +164,27 @@ describe("the image's files", () => {
     expect(mentions).toEqual([]);
   });
 
-  it('run starts from them, with only production dependencies and no crds/, and stops cleanly', async () => {
+  it('validate checks manifests from them, against the crds/ they carry', async () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--preserve-symlinks',
+        '--preserve-symlinks-main',
+        join(appDir, 'dist', bin),
+        'validate',
+        '-f',
+        join(REPO_ROOT, 'examples/invalid/interval-too-short.yaml'),
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
+    expect(run.stdout).toContain('spec.interval: Invalid value: "5s": must be at least 30s');
+    expect(run.status).toBe(1);
+  });
+
+  it('run starts from them, with only production dependencies, and stops cleanly', async () => {
     const env = await Env.start();
     try {
       const operator = new OperatorProcess(

@@ -1,6 +1,5 @@
 import { isCelError, run } from '@bufbuild/cel';
 import { loadCrd, loadPolicyCrd, storageVersion } from '@checkpoint-share/sandbox/crd';
-import type { StructuralSchema } from '@checkpoint-share/sandbox/structural-schema';
 import { describe, expect, it } from 'vitest';
 import {
   API_VERSION,
@@ -28,6 +27,7 @@ import {
   VERSION,
 } from '../../src/api/constants.js';
 import { parseDuration } from '../../src/api/duration.js';
+import type { StructuralSchema } from '../../src/schema/structural-schema.js';
 
 const crd = loadCrd();
 const version = storageVersion(crd);

@@ -150,7 +150,7 @@ describe('Dockerfile: the runtime image', () => {
     expect(versionArg).toBe(pkg.version);
   });
 
-  it("holds dist/, package.json and prod-deps' node_modules: the operator alone, no crds/", () => {
+  it("holds dist/, package.json, crds/ (validate's schema) and prod-deps' node_modules: the operator alone", () => {
     const placed = copies
       .filter((c) => c.stage === runtime)
       .map((c) => ({
@@ -160,13 +160,14 @@ describe('Dockerfile: the runtime image', () => {
       }));
     expect(placed).toEqual([
       { from: undefined, sources: ['package.json'], destination: '/app/' },
+      { from: undefined, sources: ['crds'], destination: '/app/crds' },
       { from: 'prod-deps', sources: [`${workdir(prodDeps)}/node_modules`], destination: '/app/node_modules' },
       { from: 'build', sources: [`${workdir(build)}/dist`], destination: '/app/dist' },
     ]);
   });
 
-  it('builds from src/ alone: no stage copies the stand-ins (packages/) or crds/ from the context', () => {
-    expect(contextSources.filter((source) => /^(\.\/)?(packages|crds)(\/|$)/.test(source))).toEqual([]);
+  it('builds from src/ alone: no stage copies the stand-ins (packages/) from the context', () => {
+    expect(contextSources.filter((source) => /^(\.\/)?packages(\/|$)/.test(source))).toEqual([]);
   });
 });
 
@@ -200,10 +201,6 @@ describe('Dockerfile: what goes into the build context', () => {
     { reason: 'the stand-ins state', path: '.sandbox' },
     { reason: 'tests', path: 'test' },
     { reason: 'the dev-only stand-ins and their commands', path: 'packages/sandbox/src/kube-api/index.ts' },
-    {
-      reason: 'the CRD, which only the stand-ins read',
-      path: 'crds/checkpointshare.io_checkpointshares.yaml',
-    },
   ])('.dockerignore keeps out $reason', ({ path }) => {
     expect(dockerIgnores(ignored, path)).toBe(true);
   });

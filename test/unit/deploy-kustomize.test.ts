@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CRD_PATH, POLICY_CRD_PATH } from '@checkpoint-share/sandbox/crd';
-import { type StructuralSchema, validateStructural } from '@checkpoint-share/sandbox/structural-schema';
 import type {
   KubernetesObject,
   V1ClusterRole,
@@ -28,6 +27,7 @@ import {
   POLICY_PLURAL,
 } from '../../src/api/constants.js';
 import { loadConfig, SETTINGS } from '../../src/config.js';
+import { type StructuralSchema, validateStructural } from '../../src/schema/structural-schema.js';
 import {
   DEPLOY_DIR,
   DESIGN_ENDPOINTS,

@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -11,6 +10,7 @@ import type { CheckpointShare } from '../crd/checkpoint-share.js';
 import { GROUP, PLURAL, VERSION } from '../crd/identity.js';
 import { startKubeStandIn } from '../kube-api/index.js';
 import { startOpenAIStandIn } from '../openai-api/index.js';
+import { repoPath } from '../repo-path.js';
 import { EXAMPLE_CHECKPOINTS } from './sandbox.js';
 
 export const DEMO_HELP = `Usage: checkpoint-share demo
@@ -21,9 +21,9 @@ every call made to OpenAI. Then it edits one share, deletes another, revokes a p
 hand to show drift repair, and exits 0. Needs no cluster, key or network.
 `;
 
-const EXAMPLES = fileURLToPath(new URL('../../../../examples/', import.meta.url));
+const EXAMPLES = `${repoPath('examples')}/`;
 // The operator's build in the repository this package lives in (`npm run build`).
-const MAIN = fileURLToPath(new URL('../../../../dist/main.js', import.meta.url));
+const MAIN = repoPath('dist', 'main.js');
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const STEP_TIMEOUT_MS = 60_000;
 

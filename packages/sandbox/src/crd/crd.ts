@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { isRecord, type StructuralSchema } from './structural-schema.js';
+import { isRecord, type StructuralSchema } from '../../../../src/schema/structural-schema.js';
+import { repoPath } from '../repo-path.js';
 
-/** crds/ at the repository root sits four levels above this file both in src/crd and in dist/crd. */
-export const CRD_PATH = fileURLToPath(
-  new URL('../../../../crds/checkpointshare.io_checkpointshares.yaml', import.meta.url),
-);
+/** The CRDs as shipped in crds/. */
+export const CRD_PATH = repoPath('crds', 'checkpointshare.io_checkpointshares.yaml');
 
 export interface CrdVersion {
   name: string;
@@ -43,9 +41,7 @@ export interface CustomResourceDefinition {
 }
 
 /** The cluster-scoped CheckpointSharePolicy CRD (the tenancy boundary), beside the first. */
-export const POLICY_CRD_PATH = fileURLToPath(
-  new URL('../../../../crds/checkpointshare.io_checkpointsharepolicies.yaml', import.meta.url),
-);
+export const POLICY_CRD_PATH = repoPath('crds', 'checkpointshare.io_checkpointsharepolicies.yaml');
 
 const cached = new Map<string, CustomResourceDefinition>();
 

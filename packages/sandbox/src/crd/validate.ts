@@ -1,14 +1,15 @@
-import type { CheckpointShare } from './checkpoint-share.js';
-import { storageVersion } from './crd.js';
-import { API_VERSION, KIND } from './identity.js';
+import { validateMetadata } from '../../../../src/schema/object-meta.js';
 import {
   type FieldError,
   isRecord,
   type UnknownFieldPolicy,
   validateStructural,
-} from './structural-schema.js';
+} from '../../../../src/schema/structural-schema.js';
+import type { CheckpointShare } from './checkpoint-share.js';
+import { storageVersion } from './crd.js';
+import { API_VERSION, KIND } from './identity.js';
 
-export type { FieldError, UnknownFieldPolicy } from './structural-schema.js';
+export type { FieldError, UnknownFieldPolicy } from '../../../../src/schema/structural-schema.js';
 
 export interface ManifestValidation {
   /** The manifest with the CRD's defaults applied and undeclared fields pruned. */
@@ -16,9 +17,6 @@ export interface ManifestValidation {
   errors: FieldError[];
   unknownFields: string[];
 }
-
-/** metadata.name of a custom resource: a DNS-1123 subdomain, as the API server requires. */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * Validates a CheckpointShare manifest the way the API server would with the CRD from crds/:
@@ -54,41 +52,6 @@ export function validateCheckpointShare(
     errors: [...errors, ...result.errors],
     unknownFields: result.unknownFields,
   };
-}
-
-export function validateMetadata(metadata: unknown): FieldError[] {
-  if (!isRecord(metadata)) {
-    return [{ field: 'metadata', type: 'FieldValueRequired', message: 'metadata: Required value' }];
-  }
-  const name = metadata.name ?? metadata.generateName;
-  if (typeof name !== 'string' || name === '') {
-    return [
-      {
-        field: 'metadata.name',
-        type: 'FieldValueRequired',
-        message: 'metadata.name: Required value: name or generateName is required',
-      },
-    ];
-  }
-  const problems: FieldError[] = [];
-  if (name.length > 253 || !DNS_SUBDOMAIN.test(metadata.generateName ? `${name}x` : name)) {
-    problems.push({
-      field: 'metadata.name',
-      type: 'FieldValueInvalid',
-      message: `metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${DNS_SUBDOMAIN.source.slice(1, -1)}')`,
-    });
-  }
-  if (
-    metadata.namespace !== undefined &&
-    (typeof metadata.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(metadata.namespace))
-  ) {
-    problems.push({
-      field: 'metadata.namespace',
-      type: 'FieldValueInvalid',
-      message: `metadata.namespace: Invalid value: ${JSON.stringify(metadata.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
-    });
-  }
-  return problems;
 }
 
 /** One line per problem, for CLI output and Kubernetes Status messages. */

@@ -1,6 +1,6 @@
 /** What every resource handler receives, and the query parameters they share. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { UnknownFieldPolicy } from '../crd/structural-schema.js';
+import type { UnknownFieldPolicy } from '../../../../src/schema/structural-schema.js';
 import type { ResponseFormat } from './http-io.js';
 import type { ResourceType } from './resources/index.js';
 import type { RequestInfo } from './router.js';

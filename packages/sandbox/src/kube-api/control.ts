@@ -12,7 +12,7 @@
  *   DELETE /_sandbox/faults     no more latency, pending failures or forbidden namespaces
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isRecord } from '../crd/structural-schema.js';
+import { isRecord } from '../../../../src/schema/structural-schema.js';
 import type { FailureRule, FaultState, InjectedStatus } from './faults.js';
 import { decodeText, readBody, sendObject } from './http-io.js';
 import type { RequestLog } from './request-log.js';

@@ -3,7 +3,7 @@
  * filters `[?(@.key=="value")]`. The API server only allows simple paths there, so this covers
  * what a CRD may declare.
  */
-import { isRecord } from '../crd/structural-schema.js';
+import { isRecord } from '../../../../src/schema/structural-schema.js';
 
 type Step =
   | { kind: 'field'; name: string }

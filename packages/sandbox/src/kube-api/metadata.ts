@@ -4,8 +4,8 @@
  * deletionTimestamp) and keeps whatever a client sends.
  */
 import { randomUUID } from 'node:crypto';
-import { type FieldError, isRecord } from '../crd/structural-schema.js';
-import { validateMetadata } from '../crd/validate.js';
+import { validateMetadata } from '../../../../src/schema/object-meta.js';
+import { type FieldError, isRecord } from '../../../../src/schema/structural-schema.js';
 import { labelKeyProblems, labelValueProblems } from './selectors.js';
 import type { KubeObject, ObjectMeta } from './types.js';
 

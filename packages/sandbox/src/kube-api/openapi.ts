@@ -7,7 +7,7 @@
  * validation to the server.
  */
 import { createHash } from 'node:crypto';
-import type { StructuralSchema } from '../crd/structural-schema.js';
+import type { StructuralSchema } from '../../../../src/schema/structural-schema.js';
 import { apiVersionOf, type ResourceType } from './resources/index.js';
 
 /**

@@ -4,7 +4,7 @@
  * syntax error (400), a well-formed patch that does not apply, such as a failed `test`, is 422.
  * Error wording follows the evanphx/json-patch library the API server uses.
  */
-import { isRecord } from '../crd/structural-schema.js';
+import { isRecord } from '../../../../src/schema/structural-schema.js';
 import { sameContent } from './types.js';
 
 export class PatchDecodeError extends Error {}

@@ -1,4 +1,4 @@
-import { isRecord } from '../crd/structural-schema.js';
+import { isRecord } from '../../../../src/schema/structural-schema.js';
 
 /** ObjectMeta as the stand-in reads and writes it; unknown keys are caught by admission. */
 export interface ObjectMeta {

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/packages/sandbox/src/main.js', import.meta.url));
 
-/** The built sandbox CLI (packages/sandbox/dist/main.js) as a child process, its output in lines. */
+/** The built sandbox CLI (packages/sandbox/dist/packages/sandbox/src/main.js) as a child process, its output in lines. */
 export class SandboxProcess {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];

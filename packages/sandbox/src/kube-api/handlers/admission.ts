@@ -5,7 +5,7 @@
  * 400, Warn: a Warning header, Ignore: nothing); schema errors come back for a 422 later, after
  * the server-owned fields are set.
  */
-import type { UnknownFieldPolicy } from '../../crd/structural-schema.js';
+import type { UnknownFieldPolicy } from '../../../../../src/schema/structural-schema.js';
 import { type ApiRequest, fieldValidation, unknownFieldWarnings } from '../api-request.js';
 import { decodeObjectBody } from '../http-io.js';
 import { type AdmitContext, apiVersionOf, type ResourceType } from '../resources/index.js';

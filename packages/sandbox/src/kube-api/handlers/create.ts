@@ -1,4 +1,4 @@
-import type { UnknownFieldPolicy } from '../../crd/structural-schema.js';
+import type { UnknownFieldPolicy } from '../../../../../src/schema/structural-schema.js';
 import {
   type ApiRequest,
   type Cluster,

@@ -5,7 +5,7 @@
  * time, generation + 1. It goes when an update removes the last finalizer (see update.ts).
  * propagationPolicy is accepted and ignored: there is no garbage collector and no dependents.
  */
-import { isRecord } from '../../crd/structural-schema.js';
+import { isRecord } from '../../../../../src/schema/structural-schema.js';
 import { type ApiRequest, type Cluster, isDryRun, present, type Reply } from '../api-request.js';
 import { decodeText } from '../http-io.js';
 import type { ResourceType } from '../resources/index.js';

@@ -6,7 +6,7 @@
  * once deletion started, an update that changes nothing writes nothing, and an update that
  * removes the last finalizer of a deleting object deletes it.
  */
-import type { UnknownFieldPolicy } from '../../crd/structural-schema.js';
+import type { UnknownFieldPolicy } from '../../../../../src/schema/structural-schema.js';
 import {
   type ApiRequest,
   type Cluster,

@@ -5,7 +5,11 @@
  * fields and types, so src/api's validator does the pruning and type checks; what each kind's
  * validation adds is written beside the kind.
  */
-import { type FieldError, type StructuralSchema, validateStructural } from '../../crd/structural-schema.js';
+import {
+  type FieldError,
+  type StructuralSchema,
+  validateStructural,
+} from '../../../../../src/schema/structural-schema.js';
 import { admitMetadata } from '../metadata.js';
 import type { InvalidField } from '../status.js';
 import { type KubeObject, readPath } from '../types.js';

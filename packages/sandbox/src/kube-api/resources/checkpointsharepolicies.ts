@@ -4,9 +4,10 @@
  * subresource, generation tracking, no unconditional updates, no strategic merge patch.
  */
 
+import { validateMetadata } from '../../../../../src/schema/object-meta.js';
+import { type FieldError, validateStructural } from '../../../../../src/schema/structural-schema.js';
 import { loadPolicyCrd, storageVersion } from '../../crd/crd.js';
-import { type FieldError, validateStructural } from '../../crd/structural-schema.js';
-import { formatErrors, validateMetadata } from '../../crd/validate.js';
+import { formatErrors } from '../../crd/validate.js';
 import { admitMetadata } from '../metadata.js';
 import { nameColumn, printerColumn } from '../table.js';
 import type { KubeObject } from '../types.js';

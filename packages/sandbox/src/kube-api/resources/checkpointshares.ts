@@ -4,9 +4,9 @@
  * tracking, no unconditional updates, no strategic merge patch.
  */
 
+import type { FieldError } from '../../../../../src/schema/structural-schema.js';
 import { loadCrd, storageVersion } from '../../crd/crd.js';
 import { GROUP, KIND, LIST_KIND, PLURAL, SINGULAR, VERSION } from '../../crd/identity.js';
-import type { FieldError } from '../../crd/structural-schema.js';
 import { formatErrors, validateCheckpointShare } from '../../crd/validate.js';
 import { admitMetadata } from '../metadata.js';
 import { nameColumn, printerColumn } from '../table.js';

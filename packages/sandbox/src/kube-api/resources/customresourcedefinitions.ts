@@ -5,8 +5,9 @@
  * while installing, changing or deleting one is refused with a message saying the install step
  * does not apply to the sandbox.
  */
+
+import type { StructuralSchema } from '../../../../../src/schema/structural-schema.js';
 import { type CustomResourceDefinition, loadCrd } from '../../crd/crd.js';
-import type { StructuralSchema } from '../../crd/structural-schema.js';
 import { invalidMessage } from '../status.js';
 import { nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';

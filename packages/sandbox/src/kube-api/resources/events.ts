@@ -5,7 +5,7 @@
  * k8s.io/kubernetes' ValidateEventCreate/Update: legacy rules for core/v1, strict rules
  * (eventTime, type, reportingController, immutable fields) for events.k8s.io/v1.
  */
-import { isRecord } from '../../crd/structural-schema.js';
+import { isRecord } from '../../../../../src/schema/structural-schema.js';
 import { type InvalidField, invalidMessage } from '../status.js';
 import { ageOf, nameColumn } from '../table.js';
 import { type KubeObject, readPath, sameContent } from '../types.js';

@@ -1,4 +1,4 @@
-import { type FieldError, isRecord } from '../../crd/structural-schema.js';
+import { type FieldError, isRecord } from '../../../../../src/schema/structural-schema.js';
 import { invalidMessage } from '../status.js';
 import { ageColumn, nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';

@@ -1,4 +1,4 @@
-import type { StructuralSchema } from '../../crd/structural-schema.js';
+import type { StructuralSchema } from '../../../../../src/schema/structural-schema.js';
 import type { GroupResource, InvalidField } from '../status.js';
 import type { KubeObject } from '../types.js';
 

@@ -1,4 +1,4 @@
-import { isRecord } from '../../crd/structural-schema.js';
+import { isRecord } from '../../../../../src/schema/structural-schema.js';
 import { type InvalidField, invalidMessage } from '../status.js';
 import { ageColumn, nameColumn } from '../table.js';
 import type { KubeObject } from '../types.js';

@@ -7,7 +7,7 @@ import { type ShippedKinds, shippedKinds } from '../manifests/shipped-crds.js';
 import { validateMetadata } from '../schema/object-meta.js';
 import { validateStructural } from '../schema/structural-schema.js';
 
-export const VALIDATE_HELP = `Usage: checkpoint-share validate -f PATH [-f PATH]... [flags]
+export const VALIDATE_HELP = `Usage: checkpoint-share validate [-f PATH]... [PATH]... [flags]
 
 Checks CheckpointShare manifests without a cluster or a key: each object against the CRD schema
 shipped with this version (types, patterns, enums, limits, unknown fields, the CEL rules), then the
@@ -150,8 +150,9 @@ export function pathOf(field: string): (string | number)[] {
 
 function options(argv: readonly string[]) {
   let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...argv],
       options: {
         filename: { type: 'string', short: 'f', multiple: true },
@@ -160,12 +161,13 @@ function options(argv: readonly string[]) {
         output: { type: 'string', short: 'o' },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      // Paths after the flags count as -f too: a pre-commit hook appends the staged files.
+      allowPositionals: true,
+    }));
   } catch (error: unknown) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
-  const files = (values.filename as string[] | undefined) ?? [];
+  const files = [...((values.filename as string[] | undefined) ?? []), ...positionals];
   if (files.length === 0)
     throw new ConfigError('no manifests: give -f PATH (a file, a folder or - for stdin)');
   const output = (values.output as string | undefined) ?? 'text';

@@ -82,6 +82,14 @@ describe('checkpoint-share validate', () => {
     expect(run.stderr).toMatch(/^\d+ errors in 7 objects\n$/);
   });
 
+  it.concurrent('takes paths after the flags too, as a pre-commit hook appends them', async ({ expect }) => {
+    const run = await validate(['examples/01-simple-share.yaml', 'examples/invalid/bad-mode.yaml']);
+    expect(run.code).toBe(1);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^examples\/invalid\/bad-mode.yaml:8: .*spec.mode: Unsupported value/),
+    ]);
+  });
+
   it.concurrent('speaks JSON for machines', async ({ expect }) => {
     const run = await validate(['-f', 'examples/invalid/interval-too-short.yaml', '-o', 'json']);
     expect(run.code).toBe(1);

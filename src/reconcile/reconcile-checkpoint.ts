@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConditionReason, ConditionType, EventReason } from '../api/constants.js';
 import { parseDuration } from '../api/duration.js';
 import type { CheckpointShare, CheckpointShareStatus, GrantFailure } from '../api/types.js';
+import { Slots } from '../flow/slots.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ShareWriter } from '../kube/share-writer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -85,14 +86,26 @@ interface Announcement {
 }
 
 /**
- * Runs one stage's writes at once, behind the fence (checked as they are sent), and waits
- * for all of them: a pass never ends with a write of its own still in flight. Throws the first
- * failure once every write has settled.
+ * Kubernetes writes one pass keeps in flight at most: a round trip per stage for a checkpoint's
+ * usual handful of objects, and a bounded load (and connection count) for one with thousands.
  */
-async function inStages<T>(fence: () => void, items: readonly T[], write: (item: T) => Promise<void>) {
+export const PASS_WRITE_WIDTH = 8;
+
+/**
+ * Runs one stage's writes together (at most PASS_WRITE_WIDTH at once, through the pass's
+ * `slots`), behind the fence (checked before any is sent), and waits for all of them: a pass
+ * never ends with a write of its own still in flight. Throws the first failure once every
+ * write has settled.
+ */
+async function inStages<T>(
+  fence: () => void,
+  slots: Slots,
+  items: readonly T[],
+  write: (item: T) => Promise<void>,
+) {
   if (items.length === 0) return;
   fence();
-  await together(items.map((item) => write(item)));
+  await together(items.map((item) => slots.run(() => write(item))));
 }
 
 /** Waits for every promise, then throws the first rejection, if any. */
@@ -146,6 +159,7 @@ export class CheckpointReconciler {
       return outcome;
     }
     const fence = this.deps.fence ?? (() => undefined);
+    const slots = new Slots(PASS_WRITE_WIDTH);
 
     const { tenancy } = this.deps;
     // Judged as the policies allow: a refused share's suspension shields nothing, so its deletion
@@ -160,7 +174,7 @@ export class CheckpointReconciler {
         hasFinalizer(share) &&
         releasableWithoutOpenAI(judged(share)),
     );
-    await inStages(fence, releasable, async (share) => {
+    await inStages(fence, slots, releasable, async (share) => {
       const updated = await this.deps.writer.removeFinalizer(share, signal);
       outcome.changed = true;
       if (updated) this.deps.shares.remember(updated);
@@ -200,10 +214,10 @@ export class CheckpointReconciler {
     // round trip per stage, not per write. The stages keep their order (finalizers, records,
     // revokes, the grant, statuses and events, releases).
     const work = plan(view());
-    await inStages(fence, work.addFinalizer, async (share) => {
+    await inStages(fence, slots, work.addFinalizer, async (share) => {
       replace(await this.deps.writer.addFinalizer(stored(share), signal));
     });
-    await inStages(fence, [...work.record], async ([key, managedProjects]) => {
+    await inStages(fence, slots, [...work.record], async ([key, managedProjects]) => {
       const share = current.get(key);
       if (!share) return;
       replace(
@@ -259,7 +273,7 @@ export class CheckpointReconciler {
       if (status.checkpoint && status.checkpoint !== checkpoint) outcome.handedOver.push(status.checkpoint);
     outcome.adopted = [...new Set([...work.adopt.values()].flat())].sort();
     await together([
-      inStages(fence, changedStatuses, async ({ share, status }) => {
+      inStages(fence, slots, changedStatuses, async ({ share, status }) => {
         replace(await this.deps.writer.writeStatus(stored(share), status, signal));
         // Once the stall is on record, so a failed write does not announce it twice.
         if (entersStall(share.status, status, ConditionReason.CheckpointNotFound)) {
@@ -273,11 +287,11 @@ export class CheckpointReconciler {
           await this.deps.events.record(share, EventReason.PolicyDenied, refusal, signal);
         }
       }),
-      inStages(fence, announcements, ({ share, reason, message }) =>
+      inStages(fence, slots, announcements, ({ share, reason, message }) =>
         this.deps.events.record(share, reason, message, signal),
       ),
     ]);
-    await inStages(fence, settlement.releaseFinalizer, async (share) => {
+    await inStages(fence, slots, settlement.releaseFinalizer, async (share) => {
       const latest = current.get(keyOf(share)) ?? share;
       const updated = await this.deps.writer.removeFinalizer(latest, signal);
       outcome.changed = true;

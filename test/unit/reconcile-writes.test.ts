@@ -4,7 +4,7 @@ import type { CheckpointShare } from '../../src/api/types.js';
 import type { EventRecorder } from '../../src/kube/events.js';
 import type { ShareWriter } from '../../src/kube/share-writer.js';
 import type { Permission, PermissionsApi } from '../../src/openai/permissions.js';
-import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
+import { CheckpointReconciler, PASS_WRITE_WIDTH } from '../../src/reconcile/reconcile-checkpoint.js';
 import { keyOf } from '../../src/reconcile/share-facts.js';
 import { K, perm, share } from '../support/builders.js';
 
@@ -145,6 +145,15 @@ describe('what a pass writes to Kubernetes', () => {
         .map((p) => p.projectId)
         .sort(),
     ).toEqual(names.map((n) => `proj_${n}`));
+  });
+
+  it('keeps at most PASS_WRITE_WIDTH writes in flight, however many objects share the checkpoint', async () => {
+    const names = Array.from({ length: 3 * PASS_WRITE_WIDTH }, (_, i) => `s${i}`);
+    const c = cluster(names.map((n) => share(n).projects(`proj_${n}`).fresh().build()));
+    await c.reconciler.reconcile(K);
+    expect(c.peakInFlight()).toBe(PASS_WRITE_WIDTH);
+    expect(c.writes).toHaveLength(3 * names.length);
+    expect(c.permissions()).toHaveLength(names.length);
   });
 
   it('fails a stage only once every write of it has settled, and grants nothing after a failed record', async () => {

@@ -126,16 +126,32 @@ describe('kubectl against the real API server', () => {
     const run = await kubectl(['get', 'cps', '-n', namespace]);
     expect(run.code).toBe(0);
     const [header, ...rows] = lines(run.stdout);
-    expect(header?.split(/\s+/)).toEqual(['NAME', 'CHECKPOINT', 'GRANTED', 'DESIRED', 'READY', 'AGE']);
+    expect(header?.split(/\s+/)).toEqual([
+      'NAME',
+      'CHECKPOINT',
+      'GRANTED',
+      'DESIRED',
+      'READY',
+      'REASON',
+      'AGE',
+    ]);
     const weather = rows.find((r) => r.startsWith('weather-to-analytics '))?.split(/\s+/);
-    expect(weather?.slice(0, 5)).toEqual([
+    expect(weather?.slice(0, 6)).toEqual([
       'weather-to-analytics',
       'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd',
       '1',
       '1',
       'True',
+      'Converged',
     ]);
     expect(rows).toHaveLength(EXAMPLE_NAMES.length);
+
+    // -o wide adds the columns of priority 1: the mode and the Ready message.
+    const wide = await kubectl(['get', 'cps', 'weather-to-analytics', '-n', namespace, '-o', 'wide']);
+    expect(wide.code).toBe(0);
+    const [wideHeader, wideRow] = lines(wide.stdout);
+    expect(wideHeader?.split(/\s+/).slice(-3)).toEqual(['AGE', 'MODE', 'MESSAGE']);
+    expect(wideRow).toMatch(/Managed\s+all granted$/);
   });
 
   it('explains checkpointshare.spec from the CRD schema', async () => {

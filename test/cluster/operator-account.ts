@@ -68,7 +68,11 @@ export class OperatorAccount {
 
   /** Grants deploy/'s ClusterRole rules (minus the dropped verb) in one more namespace. */
   async bindIn(namespace: string): Promise<void> {
-    const clusterRole = only<V1ClusterRole>(renderKustomization(), 'ClusterRole');
+    const clusterRole = only<V1ClusterRole>(
+      renderKustomization(),
+      'ClusterRole',
+      'checkpoint-share-operator',
+    );
     await this.bind(namespace, rulesWithout(clusterRole.rules ?? [], this.drop), '');
   }
 

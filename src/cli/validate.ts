@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
+import type { CheckpointShare } from '../api/types.js';
 import { ConfigError } from '../config.js';
 import { type ManifestDocument, readManifests } from '../manifests/documents.js';
+import { namespaceLabelsIn, policiesIn, policyRefusals } from '../manifests/policy-check.js';
 import { type Located, semanticProblems } from '../manifests/semantics.js';
 import { shareOf } from '../manifests/shares.js';
 import { type ShippedKinds, shippedKinds } from '../manifests/shipped-crds.js';
@@ -21,6 +23,9 @@ Flags:
   -R, --recursive         also the folders' subfolders, as kubectl -R
   -n, --namespace NS      namespace of manifests that name none (default: default)
   -o, --output FORMAT     text (default) or json
+      --policy PATH       CheckpointSharePolicies (file, folder or -; repeatable): also report what
+                          SHARE_POLICY=enforce would refuse, with namespace labels from the Namespace
+                          objects among all the files (an undeclared one has only its name label)
 `;
 
 /** One problem, located as precisely as the manifest allows. */
@@ -38,16 +43,20 @@ export interface ValidationError {
 export async function validate(argv: readonly string[]): Promise<number> {
   let files: string[];
   let recursive: boolean;
+  let policies: string[];
   let namespace: string;
   let output: 'text' | 'json';
   try {
-    ({ files, recursive, namespace, output } = options(argv));
+    ({ files, recursive, policies, namespace, output } = options(argv));
   } catch (error: unknown) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`checkpoint-share validate: ${error.message}\n`);
     return 1;
   }
   const { documents, problems } = readManifests(files, { recursive });
+  const policyFiles =
+    policies.length > 0 ? readManifests(policies, { recursive }) : { documents: [], problems: [] };
+  problems.push(...policyFiles.problems);
   const errors: ValidationError[] = problems.map((p) => ({
     file: p.file,
     document: 0,
@@ -58,14 +67,25 @@ export async function validate(argv: readonly string[]): Promise<number> {
   }));
   const kinds = shippedKinds();
   const located: Located[] = [];
+  const documentOf = new Map<CheckpointShare, ManifestDocument>();
   let checked = 0;
+  // The policies are objects to check too; only the shares are judged by them.
+  for (const document of policyFiles.documents) {
+    const found = check(document, kinds, namespace);
+    if (!found) continue;
+    checked += 1;
+    errors.push(...found.errors);
+  }
   for (const document of documents) {
     const found = check(document, kinds, namespace);
     if (!found) continue;
     checked += 1;
     errors.push(...found.errors);
     const share = found.errors.length === 0 ? shareOf(document, namespace) : undefined;
-    if (share) located.push({ share, at: `${document.file}:${document.line}` });
+    if (share) {
+      located.push({ share, at: `${document.file}:${document.line}` });
+      documentOf.set(share, document);
+    }
   }
   for (const p of semanticProblems(located)) {
     const [file = '', line = '1'] = splitAt(p.at);
@@ -77,6 +97,26 @@ export async function validate(argv: readonly string[]): Promise<number> {
       field: p.field,
       message: p.message,
     });
+  }
+  if (policies.length > 0) {
+    const all = [...documents, ...policyFiles.documents];
+    const refusals = policyRefusals(
+      located.map((l) => l.share),
+      policiesIn(all),
+      namespaceLabelsIn(all),
+    );
+    for (const r of refusals) {
+      const document = documentOf.get(r.share);
+      if (!document) continue;
+      errors.push({
+        file: document.file,
+        document: document.index,
+        line: document.lineOf(pathOf(r.field)) ?? document.line,
+        object: `CheckpointShare ${r.share.metadata.namespace}/${r.share.metadata.name}`,
+        field: r.field,
+        message: r.message,
+      });
+    }
   }
   if (output === 'json') {
     process.stdout.write(
@@ -159,6 +199,7 @@ function options(argv: readonly string[]) {
         recursive: { type: 'boolean', short: 'R' },
         namespace: { type: 'string', short: 'n' },
         output: { type: 'string', short: 'o' },
+        policy: { type: 'string', multiple: true },
       },
       strict: true,
       // Paths after the flags count as -f too: a pre-commit hook appends the staged files.
@@ -176,6 +217,7 @@ function options(argv: readonly string[]) {
   return {
     files,
     recursive: values.recursive === true,
+    policies: (values.policy as string[] | undefined) ?? [],
     namespace: (values.namespace as string | undefined) ?? 'default',
     output: output as 'text' | 'json',
   };

@@ -141,6 +141,46 @@ describe('checkpoint-share validate', () => {
     );
   });
 
+  it.concurrent('with --policy, reports what SHARE_POLICY=enforce would refuse, at the field it concerns', async ({
+    expect,
+  }) => {
+    const teamA = (name: string, spec: string) =>
+      `apiVersion: checkpointshare.io/v1alpha1\nkind: CheckpointShare\nmetadata: {name: ${name}, namespace: team-a}\nspec: ${spec}\n`;
+    const A = 'ft:gpt-4o-mini-2024-07-18:acme:team-a-churn:Xy12';
+    const input = [
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a, labels: {team: a}}\n',
+      teamA('fine', `{checkpoint: "${A}", projectIds: [proj_teamA1, proj_shared01]}`),
+      teamA('foreign-project', `{checkpoint: "${A}", projectIds: [proj_teamA1, proj_finance]}`),
+      teamA('foreign-checkpoint', `{checkpoint: "${CKPT}", projectIds: [proj_teamA1]}`),
+      teamA('authoritative', `{checkpoint: "${A}", projectIds: [proj_teamA9], mode: Authoritative}`),
+      // The platform policy selects ml-platform by the name label every namespace carries.
+      'apiVersion: checkpointshare.io/v1alpha1\nkind: CheckpointShare\nmetadata: {name: platform, namespace: ml-platform}\nspec: {checkpoint: "' +
+        CKPT +
+        '", projectIds: [proj_any1], mode: Authoritative}\n',
+    ].join('---\n');
+    const run = await validate(['-f', '-', '--policy', 'deploy/overlays/multi-tenant/policies/'], input);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^-:\d+: CheckpointShare team-a\/foreign-project: PolicyDenied: project proj_finance is not allowed/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^-:\d+: CheckpointShare team-a\/foreign-checkpoint: PolicyDenied: no CheckpointSharePolicy lets namespace team-a share checkpoint/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^-:\d+: CheckpointShare team-a\/authoritative: PolicyDenied: mode Authoritative is not allowed/,
+      ),
+    );
+    // Without --policy the same manifests are valid.
+    expect((await validate(['-f', '-'], input)).code).toBe(0);
+  });
+
   it.concurrent('names a file that is not there and YAML that does not parse', async ({ expect }) => {
     const missing = await validate(['-f', 'nowhere.yaml']);
     expect(missing.code).toBe(1);

@@ -58,8 +58,8 @@ describe('deploy/README.md', () => {
     const rows = tableRows(section('Configuration'));
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
-      // Not a setting of the operator but of Node.js: documented under Sizing.
-      if (variable.name === 'NODE_OPTIONS') continue;
+      // Not settings of the operator but of Node.js and glibc: documented under Sizing.
+      if (variable.name === 'NODE_OPTIONS' || variable.name === 'MALLOC_ARENA_MAX') continue;
       if (variable.value)
         expect(rows.get(variable.name)?.[0], variable.name).toContain(`\`${variable.value}\``);
     }
@@ -70,8 +70,22 @@ describe('deploy/README.md', () => {
     const nodeOptions = container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
     expect(nodeOptions).toBeTruthy();
     expect(sizing).toContain(`\`NODE_OPTIONS=${nodeOptions}\``);
+    const arenas = container?.env?.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
+    expect(sizing).toContain(`\`MALLOC_ARENA_MAX=${arenas}\``);
     expect(sizing).toContain(`\`${container?.resources?.requests?.memory}\``);
     expect(sizing).toContain(`\`${container?.resources?.limits?.memory}\``);
+  });
+
+  it("Sizing's overlay patch raises the heap limit and the memory limit, whatever the env's order", () => {
+    const block = /In an overlay:\n\n```yaml\n([\s\S]*?)```/.exec(section('Sizing'))?.[1];
+    expect(block, 'a yaml block after "In an overlay:"').toBeDefined();
+    const rendered = renderOverlay(`resources:\n  - DEPLOY_BASE\n${block ?? ''}`);
+    const controller = only<V1Deployment>(rendered, 'Deployment').spec?.template.spec?.containers[0];
+    const env = new Map((controller?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.get('NODE_OPTIONS')).toBe('--max-old-space-size=256 --max-semi-space-size=4');
+    expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
+    expect(env.get('SHARE_POLICY')).toBe('open');
+    expect(controller?.resources?.limits?.memory).toBe('512Mi');
   });
 
   it.each([

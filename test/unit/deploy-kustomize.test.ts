@@ -218,8 +218,8 @@ describe('the Deployment', () => {
     expect(container.image).toBe(`checkpoint-share-operator:${image?.newTag}`);
   });
 
-  it('sets exactly the settings of docs/design.md, then the V8 heap limits, and nothing that looks like a key', () => {
-    expect([...env.keys()]).toEqual([...DESIGN_SETTINGS, 'NODE_OPTIONS']);
+  it("sets exactly the settings of docs/design.md, then the runtime's (V8 heap limits, malloc arenas), and nothing that looks like a key", () => {
+    expect([...env.keys()]).toEqual([...DESIGN_SETTINGS, 'NODE_OPTIONS', 'MALLOC_ARENA_MAX']);
     expect((container.env ?? []).filter((e) => /sk-/.test(e.value ?? ''))).toEqual([]);
     expect(container.envFrom).toBeUndefined();
   });
@@ -228,7 +228,9 @@ describe('the Deployment', () => {
     const read = Object.values(SETTINGS)
       .map((setting) => setting.env)
       .filter((name) => name !== 'KUBECONFIG');
-    expect([...env.keys()].filter((name) => name !== 'NODE_OPTIONS').sort()).toEqual([...read].sort());
+    expect(
+      [...env.keys()].filter((name) => !['NODE_OPTIONS', 'MALLOC_ARENA_MAX'].includes(name)).sort(),
+    ).toEqual([...read].sort());
   });
 
   it('yields a valid config: all namespaces, leader election on, the probes port', () => {
@@ -609,7 +611,9 @@ describe('the multi-tenant overlay', () => {
   it('turns SHARE_POLICY to enforce and changes no other setting', () => {
     expect(settings.get('SHARE_POLICY')).toBe('enforce');
     // A strategic merge moves the entry it merges to the front; the set is what counts.
-    expect([...settings.keys()].sort()).toEqual([...DESIGN_SETTINGS, 'NODE_OPTIONS'].sort());
+    expect([...settings.keys()].sort()).toEqual(
+      [...DESIGN_SETTINGS, 'NODE_OPTIONS', 'MALLOC_ARENA_MAX'].sort(),
+    );
     for (const [name, value] of env)
       if (name !== 'SHARE_POLICY') expect(settings.get(name)).toBe(value.value);
   });

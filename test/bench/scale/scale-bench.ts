@@ -9,7 +9,7 @@ import { difference, mib, round, type ScaleFigures, total } from './figures.js';
 import { buildFleet, callFloor, type FleetShape } from './fleet.js';
 import { openaiCalls } from './openai-calls.js';
 import { processStats } from './process-stats.js';
-import { productionNodeOptions } from './production-flags.js';
+import { productionNodeOptions, productionRuntimeEnv } from './production-flags.js';
 import type { Arrival } from './protocol.js';
 import { StandIns } from './stand-ins.js';
 
@@ -107,6 +107,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleFigures
         RESYNC_INTERVAL: resyncInterval,
         LOG_LEVEL: 'info',
         ...(nodeOptions === '' ? {} : { NODE_OPTIONS: nodeOptions }),
+        ...productionRuntimeEnv(),
       },
       options.profileDir === undefined
         ? {}

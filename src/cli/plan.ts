@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { GROUP, PLURAL, VERSION } from '../api/constants.js';
 import type { CheckpointShare } from '../api/types.js';
 import { ConfigError, checkBaseUrl, SETTINGS } from '../config.js';
@@ -10,6 +9,7 @@ import { RateLimiter } from '../openai/rate-limiter.js';
 import { SdkPermissionsApi } from '../openai/sdk-permissions.js';
 import { type CheckpointPreview, preview } from '../reconcile/preview.js';
 import { checkpointsOf, homeOf, keyOf } from '../reconcile/share-facts.js';
+import { parseManifestArgs } from './manifest-args.js';
 
 export const PLAN_HELP = `Usage: checkpoint-share plan -f PATH [-f PATH]... [flags]
 
@@ -47,36 +47,8 @@ interface PlanOptions {
 }
 
 function options(argv: readonly string[]): PlanOptions {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        recursive: { type: 'boolean', short: 'R' },
-        namespace: { type: 'string', short: 'n' },
-        cluster: { type: 'boolean' },
-        output: { type: 'string', short: 'o' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error: unknown) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
-  }
-  const files = (values.filename as string[] | undefined) ?? [];
-  if (files.length === 0)
-    throw new ConfigError('no manifests: give -f PATH (a file, a folder or - for stdin)');
-  const output = (values.output as string | undefined) ?? 'table';
-  if (output !== 'table' && output !== 'json')
-    throw new ConfigError(`--output must be table or json, got ${JSON.stringify(output)}`);
-  return {
-    files,
-    recursive: values.recursive === true,
-    namespace: (values.namespace as string | undefined) ?? 'default',
-    cluster: values.cluster === true,
-    output,
-  };
+  const args = parseManifestArgs(argv, { own: { cluster: { type: 'boolean' } }, outputs: ['table', 'json'] });
+  return { ...args, cluster: args.values.cluster === true, output: args.output as PlanOptions['output'] };
 }
 
 export async function plan(argv: readonly string[]): Promise<number> {

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { CheckpointShare } from '../api/types.js';
 import { ConfigError } from '../config.js';
 import { type ManifestDocument, readManifests } from '../manifests/documents.js';
@@ -8,6 +7,7 @@ import { shareOf } from '../manifests/shares.js';
 import { type ShippedKinds, shippedKinds } from '../manifests/shipped-crds.js';
 import { validateMetadata } from '../schema/object-meta.js';
 import { validateStructural } from '../schema/structural-schema.js';
+import { parseManifestArgs } from './manifest-args.js';
 
 export const VALIDATE_HELP = `Usage: checkpoint-share validate [-f PATH]... [PATH]... [flags]
 
@@ -189,36 +189,14 @@ export function pathOf(field: string): (string | number)[] {
 }
 
 function options(argv: readonly string[]) {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        recursive: { type: 'boolean', short: 'R' },
-        namespace: { type: 'string', short: 'n' },
-        output: { type: 'string', short: 'o' },
-        policy: { type: 'string', multiple: true },
-      },
-      strict: true,
-      // Paths after the flags count as -f too: a pre-commit hook appends the staged files.
-      allowPositionals: true,
-    }));
-  } catch (error: unknown) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
-  }
-  const files = [...((values.filename as string[] | undefined) ?? []), ...positionals];
-  if (files.length === 0)
-    throw new ConfigError('no manifests: give -f PATH (a file, a folder or - for stdin)');
-  const output = (values.output as string | undefined) ?? 'text';
-  if (output !== 'text' && output !== 'json')
-    throw new ConfigError(`--output must be text or json, got ${JSON.stringify(output)}`);
+  const args = parseManifestArgs(argv, {
+    own: { policy: { type: 'string', multiple: true } },
+    outputs: ['text', 'json'],
+    pathsAsFiles: true,
+  });
   return {
-    files,
-    recursive: values.recursive === true,
-    policies: (values.policy as string[] | undefined) ?? [],
-    namespace: (values.namespace as string | undefined) ?? 'default',
-    output: output as 'text' | 'json',
+    ...args,
+    policies: (args.values.policy as string[] | undefined) ?? [],
+    output: args.output as 'text' | 'json',
   };
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-run.js';
 import { CKPT, CKPT2, Env, NS } from '../support/harness.js';
-import { MAIN } from '../support/operator-process.js';
 
 let env: Env;
 let dir: string;
@@ -13,32 +12,16 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `checkpoint-share plan`, as CI runs it: the built binary, the key in the environment. */
-function plan(args: string[], extraEnv: Record<string, string> = {}, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'plan', ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        OPENAI_BASE_URL: env.openai.baseURL,
-        OPENAI_ADMIN_KEY: env.openai.adminKey,
-        ...extraEnv,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+function plan(args: string[], extraEnv: Record<string, string> = {}, input?: string) {
+  return runCli(['plan', ...args], {
+    env: {
+      HOME: dir,
+      OPENAI_BASE_URL: env.openai.baseURL,
+      OPENAI_ADMIN_KEY: env.openai.adminKey,
+      ...extraEnv,
+    },
+    ...(input === undefined ? {} : { input }),
   });
 }
 

@@ -1,33 +1,13 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
-import { MAIN } from '../support/operator-process.js';
+import { runCli } from '../support/cli-run.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `checkpoint-share validate` as a pre-commit hook runs it: no cluster, no key, in the repository. */
-function validate(args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'validate', ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: '/tmp' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function validate(args: string[], input = '') {
+  return runCli(['validate', ...args], { input, cwd: REPO });
 }
 
 /** Each invalid example's first line names the field it breaks; the line of that field is where it is. */

@@ -7,14 +7,6 @@ afterEach(async () => {
   await env.close();
 });
 
-/** Waits until the operator has listed the checkpoint n more times (n drift checks). */
-async function driftChecks(n: number, checkpoint = CKPT): Promise<void> {
-  const lists = () =>
-    env.openai.requests().filter((r) => r.operation === 'list' && r.checkpoint === checkpoint).length;
-  const start = lists();
-  await waitFor(`${n} drift checks of ${checkpoint}`, () => lists() >= start + n, { timeoutMs: 20_000 });
-}
-
 describe('reconciler, end to end: drift, suspend, coalescing', () => {
   it('6. drift is put right: a revoked grant returns; a foreign grant stays under Managed and goes under Authoritative', async () => {
     env = await Env.start();
@@ -29,7 +21,7 @@ describe('reconciler, end to end: drift, suspend, coalescing', () => {
     });
 
     env.openai.store.addPermission(CKPT, 'proj_foreign');
-    await driftChecks(2);
+    await env.driftChecks(2);
     expect(env.granted()).toEqual(['proj_a', 'proj_b', 'proj_foreign']);
 
     await env.patchSpec('weather', { mode: 'Authoritative' });
@@ -49,7 +41,7 @@ describe('reconciler, end to end: drift, suspend, coalescing', () => {
     expect(suspended.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
       'on resume would grant proj_a, proj_b and revoke proj_old',
     );
-    await driftChecks(2);
+    await env.driftChecks(2);
     expect(env.openai.counts()).toMatchObject({ grant: 0, revoke: 0 });
     expect(env.granted()).toEqual(['proj_old']);
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CKPT, CKPT2, Env } from '../support/harness.js';
-import { waitFor } from '../support/wait.js';
 
 /**
  * The cost of a steady state, counted in the Kubernetes stand-in's request log: so this case
@@ -12,14 +11,6 @@ afterEach(async () => {
   await env.close();
 });
 
-/** Waits until the operator has listed the checkpoint n more times (n drift checks). */
-async function driftChecks(n: number, checkpoint = CKPT): Promise<void> {
-  const lists = () =>
-    env.openai.requests().filter((r) => r.operation === 'list' && r.checkpoint === checkpoint).length;
-  const start = lists();
-  await waitFor(`${n} drift checks of ${checkpoint}`, () => lists() >= start + n, { timeoutMs: 20_000 });
-}
-
 describe('reconciler, end to end: steady state', () => {
   it('15. steady state costs one list per checkpoint per interval and no Kubernetes writes', async () => {
     env = await Env.start();
@@ -29,8 +20,8 @@ describe('reconciler, end to end: steady state', () => {
     await env.create('c', { checkpoint: CKPT2, projectIds: ['proj_c'] });
     for (const name of ['a', 'b', 'c']) await env.waitForReady(name);
     // Let the passes that follow the last writes finish before measuring.
-    await driftChecks(1);
-    await driftChecks(1, CKPT2);
+    await env.driftChecks(1);
+    await env.driftChecks(1, CKPT2);
 
     env.openai.clearRequests();
     // Lease renewals are leader election's, not the reconciler's: they go on in any steady state.
@@ -39,7 +30,7 @@ describe('reconciler, end to end: steady state', () => {
     const kubeWritesBefore = kubeWrites();
     const reconcilesBefore = operator.logs().filter((l) => l.msg === 'reconciled').length;
     const started = Date.now();
-    await driftChecks(5);
+    await env.driftChecks(5);
     const elapsedS = (Date.now() - started) / 1000;
 
     const requests = env.openai.requests();

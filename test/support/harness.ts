@@ -151,6 +151,14 @@ export class Env {
     )) as CheckpointShare;
   }
 
+  /** Waits until the operator has listed the checkpoint n more times (n drift checks). */
+  async driftChecks(n: number, checkpoint = CKPT): Promise<void> {
+    const lists = () =>
+      this.openai.requests().filter((r) => r.operation === 'list' && r.checkpoint === checkpoint).length;
+    const start = lists();
+    await waitFor(`${n} drift checks of ${checkpoint}`, () => lists() >= start + n, { timeoutMs: 20_000 });
+  }
+
   /** A merge patch of annotations: null removes one. */
   async annotate(name: string, annotations: Record<string, string | null>): Promise<CheckpointShare> {
     return (await this.api.patchNamespacedCustomObject(

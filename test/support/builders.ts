@@ -1,4 +1,5 @@
-import { API_VERSION, FINALIZER, KIND } from '../../src/api/constants.js';
+import { API_VERSION, FINALIZER, KIND, POLICY_KIND } from '../../src/api/constants.js';
+import type { CheckpointSharePolicy, CheckpointSharePolicySpec } from '../../src/api/policy-types.js';
 import type { CheckpointShare, CheckpointShareSpec, GrantFailure } from '../../src/api/types.js';
 import type { Permission } from '../../src/openai/permissions.js';
 
@@ -104,4 +105,24 @@ let sequence = 0;
 export function perm(projectId: string, id?: string, createdAt = 1_700_000_000): Permission {
   sequence += 1;
   return { id: id ?? `cp_${projectId}_${sequence}`, projectId, createdAt };
+}
+
+/** A CheckpointSharePolicy fixture: team-a's namespaces (team=a) may share K with proj_a* under Managed. */
+export function policy(
+  spec: Partial<CheckpointSharePolicySpec> = {},
+  { name = 'team-a', status }: { name?: string; status?: CheckpointSharePolicy['status'] } = {},
+): CheckpointSharePolicy {
+  return {
+    apiVersion: API_VERSION,
+    kind: POLICY_KIND,
+    metadata: { name },
+    spec: {
+      namespaceSelector: { matchLabels: { team: 'a' } },
+      checkpoints: [K],
+      projects: ['proj_a*'],
+      modes: ['Managed'],
+      ...spec,
+    },
+    ...(status ? { status } : {}),
+  };
 }

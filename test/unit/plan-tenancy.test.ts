@@ -4,7 +4,7 @@
  * `ml` labelled team=a; team-a may share K with proj_teamA* in Managed mode only.
  */
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, FINALIZER, POLICY_KIND } from '../../src/api/constants.js';
+import { FINALIZER } from '../../src/api/constants.js';
 import type { CheckpointSharePolicySpec } from '../../src/api/policy-types.js';
 import type { CheckpointShare } from '../../src/api/types.js';
 import type { Permission } from '../../src/openai/permissions.js';
@@ -12,32 +12,21 @@ import { type CheckpointView, plan } from '../../src/reconcile/plan.js';
 import { keyOf } from '../../src/reconcile/share-facts.js';
 import { settle } from '../../src/reconcile/status.js';
 import { compilePolicy, effectiveShare, judge } from '../../src/tenancy/policy.js';
-import { K, perm, share } from '../support/builders.js';
+import { K, perm, policy, share } from '../support/builders.js';
 
 const policies = (spec: Partial<CheckpointSharePolicySpec> = {}) => [
-  compilePolicy({
-    apiVersion: API_VERSION,
-    kind: POLICY_KIND,
-    metadata: { name: 'team-a' },
-    spec: {
-      namespaceSelector: { matchLabels: { team: 'a' } },
-      checkpoints: [K],
-      projects: ['proj_teamA*'],
-      modes: ['Managed'],
-      ...spec,
-    },
-  }),
-  compilePolicy({
-    apiVersion: API_VERSION,
-    kind: POLICY_KIND,
-    metadata: { name: 'platform' },
-    spec: {
-      namespaceSelector: { matchLabels: { team: 'platform' } },
-      checkpoints: ['*'],
-      projects: ['*'],
-      modes: ['Managed', 'Authoritative'],
-    },
-  }),
+  compilePolicy(policy({ projects: ['proj_teamA*'], ...spec })),
+  compilePolicy(
+    policy(
+      {
+        namespaceSelector: { matchLabels: { team: 'platform' } },
+        checkpoints: ['*'],
+        projects: ['*'],
+        modes: ['Managed', 'Authoritative'],
+      },
+      { name: 'platform' },
+    ),
+  ),
 ];
 
 const labels: Record<string, Record<string, string>> = { ml: { team: 'a' }, platform: { team: 'platform' } };

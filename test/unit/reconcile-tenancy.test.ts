@@ -3,24 +3,13 @@
  * shares, the finalizer rule, and the PolicyDenied event once per change.
  */
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, POLICY_KIND } from '../../src/api/constants.js';
 import type { CheckpointShare, CheckpointShareStatus } from '../../src/api/types.js';
 import type { Permission, PermissionsApi } from '../../src/openai/permissions.js';
 import { CheckpointReconciler } from '../../src/reconcile/reconcile-checkpoint.js';
 import { compilePolicy, judge } from '../../src/tenancy/policy.js';
-import { K, perm, share } from '../support/builders.js';
+import { K, perm, policy, share } from '../support/builders.js';
 
-const teamA = compilePolicy({
-  apiVersion: API_VERSION,
-  kind: POLICY_KIND,
-  metadata: { name: 'team-a' },
-  spec: {
-    namespaceSelector: { matchLabels: { team: 'a' } },
-    checkpoints: [K],
-    projects: ['proj_a*'],
-    modes: ['Managed'],
-  },
-});
+const teamA = compilePolicy(policy());
 const labels: Record<string, Record<string, string>> = { ml: { team: 'a' } };
 const tenancy = { verdict: (s: CheckpointShare) => judge(s, labels[s.metadata.namespace] ?? {}, [teamA]) };
 

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, POLICY_KIND } from '../../src/api/constants.js';
 import type { CheckpointSharePolicy, CheckpointSharePolicySpec } from '../../src/api/policy-types.js';
 import { TenancyCache } from '../../src/controller/tenancy-cache.js';
-import { K, K2, share } from '../support/builders.js';
+import { policy as aPolicy, K, K2, share } from '../support/builders.js';
 
-const policy = (
-  spec: Partial<CheckpointSharePolicySpec>,
-  status?: CheckpointSharePolicy['status'],
-): CheckpointSharePolicy => ({
-  apiVersion: API_VERSION,
-  kind: POLICY_KIND,
-  metadata: { name: 'team-a' },
-  spec: {
-    namespaceSelector: { matchLabels: { team: 'a' } },
-    checkpoints: [K],
-    projects: ['proj_a*'],
-    modes: ['Managed'],
-    ...spec,
-  },
-  ...(status ? { status } : {}),
-});
+const policy = (spec: Partial<CheckpointSharePolicySpec>, status?: CheckpointSharePolicy['status']) =>
+  aPolicy(spec, status ? { status } : {});
 
 describe('TenancyCache', () => {
   it('re-decides the shares on the checkpoints a policy change touches, old globs and new', () => {

@@ -252,9 +252,11 @@ export class CheckpointReconciler {
     // A revoke is only done once a list no longer shows it.
     if (work.revoke.length > 0) listed = await list();
 
-    const before = view().shares;
+    // One view for the settlement and the comparison: each view() judges every share again.
+    const settled = view();
+    const before = settled.shares;
     const now = this.deps.now();
-    const settlement = settle({ view: view(), grantFailures, now });
+    const settlement = settle({ view: settled, grantFailures, now });
     const changedStatuses = before.flatMap((share) => {
       const status = settlement.statuses.get(keyOf(share));
       return status && !isDeepStrictEqual(normalize(share.status), normalize(status))

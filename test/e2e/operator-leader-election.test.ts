@@ -118,6 +118,9 @@ describe('operator runtime: leader election', () => {
     expect(standby.process.logs().some((l) => l.msg === 'became leader')).toBe(false);
     expect((await lease())?.holderIdentity).toBe(leader.startup.identity);
     // Many polls of the Lease by now, one line each: who leads, so a quiet standby is explained.
+    // A standby that started last may not have polled yet when the shares converge: wait for it.
+    for (const s of standbys)
+      await waitFor('each standby to say whom it waits on', () => standingBy(s).length > 0);
     for (const s of standbys) expect(standingBy(s)).toEqual([leader.startup.identity]);
     expect(standingBy(leader)).toEqual([]);
 

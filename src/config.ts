@@ -23,7 +23,15 @@ export interface Config {
   readonly kubeconfig: string | undefined;
   /** enforce: every share is bounded by the CheckpointSharePolicies; open: policies are ignored. */
   readonly sharePolicy: SharePolicy;
+  /** auto: follow the audit log, list when it cannot be read; on: the same, and unready then; off: list. */
+  readonly auditLog: AuditLogSetting;
+  readonly auditLogPollIntervalMs: number;
+  /** The full-list period while the audit log is followed (spec.interval still wins when shorter). */
+  readonly auditResyncIntervalMs: number;
 }
+
+export const AUDIT_LOG_SETTINGS = ['auto', 'on', 'off'] as const;
+export type AuditLogSetting = (typeof AUDIT_LOG_SETTINGS)[number];
 
 export const SHARE_POLICIES = ['open', 'enforce'] as const;
 export type SharePolicy = (typeof SHARE_POLICIES)[number];
@@ -162,6 +170,29 @@ export const SETTINGS = {
     default: 'open',
     description: 'enforce: CheckpointSharePolicies bound what each namespace may share; open: ignored',
   },
+  auditLog: {
+    env: 'AUDIT_LOG',
+    flag: 'audit-log',
+    arg: 'auto|on|off',
+    default: 'auto',
+    description:
+      "find drift from the organization's audit log; auto lists instead when it cannot be read, on also turns /readyz red",
+  },
+  auditLogPollInterval: {
+    env: 'AUDIT_LOG_POLL_INTERVAL',
+    flag: 'audit-log-poll-interval',
+    arg: 'DURATION',
+    default: '30s',
+    description: 'how often the audit log is read (one request per page of 100 events)',
+  },
+  auditResyncInterval: {
+    env: 'AUDIT_RESYNC_INTERVAL',
+    flag: 'audit-resync-interval',
+    arg: 'DURATION',
+    default: '6h',
+    description:
+      'full-list interval while the audit log is followed (jittered; spec.interval wins when shorter)',
+  },
   kubeconfig: {
     env: 'KUBECONFIG',
     flag: 'kubeconfig',
@@ -279,6 +310,33 @@ export function loadConfig(sources: ConfigSources): Config {
     );
   }
 
+  const auditLog = read(SETTINGS.auditLog) ?? 'auto';
+  if (!(AUDIT_LOG_SETTINGS as readonly string[]).includes(auditLog)) {
+    throw new ConfigError(
+      `${name(SETTINGS.auditLog)} must be auto, on or off, got ${JSON.stringify(auditLog)}`,
+    );
+  }
+  const auditLogPollIntervalMs = duration(
+    read(SETTINGS.auditLogPollInterval),
+    '30s',
+    name(SETTINGS.auditLogPollInterval),
+  );
+  if (auditLogPollIntervalMs < 1000) {
+    throw new ConfigError(
+      `${name(SETTINGS.auditLogPollInterval)} must be at least 1s, got ${formatDuration(auditLogPollIntervalMs)}`,
+    );
+  }
+  const auditResyncIntervalMs = duration(
+    read(SETTINGS.auditResyncInterval),
+    '6h',
+    name(SETTINGS.auditResyncInterval),
+  );
+  if (auditResyncIntervalMs < resyncIntervalMs) {
+    throw new ConfigError(
+      `${name(SETTINGS.auditResyncInterval)} must be at least ${name(SETTINGS.resyncInterval)} (${formatDuration(resyncIntervalMs)}), got ${formatDuration(auditResyncIntervalMs)}`,
+    );
+  }
+
   return Object.freeze({
     openaiAdminKey,
     openaiBaseUrl: openaiBaseUrl.replace(/\/+$/, ''),
@@ -306,6 +364,9 @@ export function loadConfig(sources: ConfigSources): Config {
     logLevel,
     kubeconfig: read(SETTINGS.kubeconfig),
     sharePolicy: sharePolicy as SharePolicy,
+    auditLog: auditLog as AuditLogSetting,
+    auditLogPollIntervalMs,
+    auditResyncIntervalMs,
   });
 }
 

@@ -9,6 +9,9 @@ import { ShareEvents } from '../controller/share-events.js';
 import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
 import { TenancyWatch } from '../controller/tenancy-watch.js';
 import { DEFAULT_BACKOFF, WorkQueue } from '../controller/work-queue.js';
+import { AuditFollower } from '../drift/audit-follower.js';
+import { driftInterval } from '../drift/drift-interval.js';
+import { OwnChanges, observeOwnChanges } from '../drift/own-changes.js';
 import { inCluster, loadKubeConfig, makeClients } from '../kube/client.js';
 import { shareConnections } from '../kube/connection-pool.js';
 import { KubeEventRecorder } from '../kube/events.js';
@@ -74,7 +77,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   shareConnections(kubeConfig);
   const clients = makeClients(kubeConfig);
   const metrics = new OperatorMetrics({ defaultMetrics: true });
-  const permissions = new SdkPermissionsApi({
+  const openai = new SdkPermissionsApi({
     baseURL: config.openaiBaseUrl,
     adminKey: config.openaiAdminKey,
     rateLimiter: new RateLimiter({ requestsPerSecond: config.openaiMaxRps }),
@@ -84,6 +87,24 @@ export async function run(argv: readonly string[]): Promise<number> {
   });
   const cache = new ShareCache();
   const queue = new WorkQueue(DEFAULT_BACKOFF, metrics.queue());
+  // AUDIT_LOG: the leader reads the organisation's audit log for changes made by hand (README, Drift).
+  const own = new OwnChanges();
+  const follower: AuditFollower | undefined =
+    config.auditLog === 'off'
+      ? undefined
+      : new AuditFollower({
+          api: openai,
+          setting: config.auditLog,
+          pollIntervalMs: config.auditLogPollIntervalMs,
+          listIntervalMs: config.resyncIntervalMs,
+          own,
+          targets: cache,
+          queue,
+          logger,
+          metrics: metrics.follower(() => follower?.lagSeconds()),
+        });
+  if (!follower) metrics.setDriftDetection('listing', 'disabled');
+  const permissions = follower ? observeOwnChanges(openai, own) : openai;
   const writer = new KubeShareWriter(clients.customObjects, FIELD_MANAGER);
   const events = new KubeEventRecorder(clients.core, identity, (error) =>
     logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not record event'),
@@ -119,7 +140,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     writer,
     permissions,
     events,
-    defaultIntervalMs: config.resyncIntervalMs,
+    driftIntervalMs: driftInterval(
+      { listIntervalMs: config.resyncIntervalMs, auditResyncIntervalMs: config.auditResyncIntervalMs },
+      () => follower?.following ?? false,
+    ),
     minIntervalMs: config.minResyncIntervalMs,
     failedRecheckMs: recheckMs(config),
     now,
@@ -160,6 +184,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       unready: () => [
         ...informer.scopes.filter((s) => !s.synced).map(notSyncedLine),
         ...(tenancy?.unready() ?? []),
+        ...(follower?.unready() ?? []),
       ],
     });
   } catch (error: unknown) {
@@ -189,6 +214,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       workers: config.maxConcurrentReconciles,
       resyncIntervalMs: config.resyncIntervalMs,
       sharePolicy: config.sharePolicy,
+      auditLog: config.auditLog,
+      auditLogPollIntervalMs: config.auditLogPollIntervalMs,
+      auditResyncIntervalMs: config.auditResyncIntervalMs,
       openaiRequestTimeoutMs: config.openaiRequestTimeoutMs,
     },
     'starting checkpoint-share operator',
@@ -200,6 +228,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: finishing reconciles in flight');
+      follower?.stop();
       const drained = await controller.stop(graceMs);
       informer.stop();
       tenancy?.stop();
@@ -238,6 +267,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           // Another replica may take over once the lease expires: stop acting now, and exit
           // non-zero so the pod restarts as a clean standby.
           queue.shutdown();
+          follower?.stop();
           metrics.setLeader(false);
           logger.error({ reason }, 'leadership lost; exiting');
           void shutdown('leadership-lost', 1, lostLeadershipGraceMs(config));
@@ -246,6 +276,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       }
       metrics.setLeader(true);
       controller.start();
+      follower?.start();
       tenancy?.reportAll();
     })().catch((error: unknown) => {
       logger.fatal({ error: error instanceof Error ? error.message : String(error) }, 'operator failed');

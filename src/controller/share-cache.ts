@@ -104,6 +104,27 @@ export class ShareCache {
     return out.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   }
 
+  /** Whether some object names the checkpoint (in spec or status). */
+  hasCheckpoint(checkpoint: string): boolean {
+    return (this.byCheckpoint.get(checkpoint)?.size ?? 0) > 0;
+  }
+
+  /**
+   * The checkpoint of each of these permission ids that some object records as its grant: a
+   * scan of every object, for the rare deletion made outside the operator, so no index is kept.
+   */
+  checkpointsHolding(permissionIds: ReadonlySet<string>): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const key of this.objects.keys()) {
+      const status = this.get(key)?.status;
+      if (status?.checkpoint === undefined) continue;
+      for (const grant of status.grants ?? []) {
+        if (permissionIds.has(grant.permissionId)) found.set(grant.permissionId, status.checkpoint);
+      }
+    }
+    return found;
+  }
+
   checkpoints(): string[] {
     return [...this.byCheckpoint.keys()].filter((c) => (this.byCheckpoint.get(c)?.size ?? 0) > 0);
   }

@@ -15,6 +15,18 @@ export interface QueueMetrics {
   worked(seconds: number): void;
 }
 
+/** How drift is found: by following the audit log, or by listing every checkpoint; and why. */
+export type DriftMode = 'audit_log' | 'listing';
+export type DriftReason = 'starting' | 'following' | 'disabled' | 'refused' | 'failing';
+export type AuditPollResult = 'success' | 'refused' | 'error';
+
+/** What the audit-log follower reports. */
+export interface FollowerMetrics {
+  events(type: string, count: number): void;
+  poll(result: AuditPollResult): void;
+  mode(mode: DriftMode, reason: DriftReason): void;
+}
+
 /** The operator's metrics, named as controller-runtime names them so existing dashboards work. */
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -32,6 +44,11 @@ export class OperatorMetrics {
   private readonly revoked: Counter;
   private readonly leader: Gauge;
   private readonly watchScopes: Gauge<'state'>;
+  private readonly auditEvents: Counter<'type'>;
+  private readonly auditPolls: Counter<'result'>;
+  private readonly driftDetection: Gauge<'mode' | 'reason'>;
+  /** Seconds the follower's reading is behind now; undefined while it does not follow. */
+  private auditLagSeconds: () => number | undefined = () => undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -122,6 +139,38 @@ export class OperatorMetrics {
       labelNames: ['state'],
       registers,
     });
+    this.auditEvents = new Counter({
+      name: 'checkpointshare_audit_log_events_total',
+      help: 'Checkpoint permission events read from the audit log (each once), by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.auditPolls = new Counter({
+      name: 'checkpointshare_audit_log_polls_total',
+      help: 'Audit log polls by result: success, refused (audit logging off or the key may not read it), error',
+      labelNames: ['result'],
+      registers,
+    });
+    const lag = () => this.auditLagSeconds();
+    // Read at scrape time: the lag grows between polls, and most of all when they fail.
+    new Gauge({
+      name: 'checkpointshare_audit_log_lag_seconds',
+      help: 'Seconds since the moment up to which the audit log has been read (0 while it is not followed)',
+      registers,
+      collect() {
+        this.set(lag() ?? 0);
+      },
+    });
+    this.driftDetection = new Gauge({
+      name: 'checkpointshare_drift_detection',
+      help: 'How drift is found (1 on the current mode and reason): audit_log (following the audit log) or listing (every checkpoint every RESYNC_INTERVAL), and why',
+      labelNames: ['mode', 'reason'],
+      registers,
+    });
+    for (const type of ['checkpoint.permission.created', 'checkpoint.permission.deleted']) {
+      this.auditEvents.inc({ type }, 0);
+    }
+    for (const result of ['success', 'refused', 'error']) this.auditPolls.inc({ result }, 0);
     this.watchScopes.set({ state: 'synced' }, 0);
     this.watchScopes.set({ state: 'unsynced' }, 0);
     for (const labels of [
@@ -167,6 +216,21 @@ export class OperatorMetrics {
   setWatchScopes(synced: number, unsynced: number): void {
     this.watchScopes.set({ state: 'synced' }, synced);
     this.watchScopes.set({ state: 'unsynced' }, unsynced);
+  }
+
+  /** The follower's hooks; `lagSeconds` is read at every scrape. */
+  follower(lagSeconds: () => number | undefined): FollowerMetrics {
+    this.auditLagSeconds = lagSeconds;
+    return {
+      events: (type, count) => this.auditEvents.inc({ type }, count),
+      poll: (result) => this.auditPolls.inc({ result }),
+      mode: (mode, reason) => this.setDriftDetection(mode, reason),
+    };
+  }
+
+  setDriftDetection(mode: DriftMode, reason: DriftReason): void {
+    this.driftDetection.reset();
+    this.driftDetection.set({ mode, reason }, 1);
   }
 
   queue(): QueueMetrics {

@@ -40,7 +40,11 @@ function detailOf(error: APIError): string {
 /** The log line's form: operation, checkpoint, status and detail. Conditions use ./explain.ts. */
 function headline(context: ErrorContext, detail: string): string {
   const status = context.status === undefined ? '' : `${context.status} `;
-  return `OpenAI ${context.operation} on ${context.checkpoint}: ${status}${detail}`;
+  const what =
+    context.operation === 'audit_log'
+      ? 'OpenAI audit log read'
+      : `OpenAI ${context.operation} on ${context.checkpoint}`;
+  return `${what}: ${status}${detail}`;
 }
 
 function terminal(

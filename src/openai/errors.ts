@@ -4,7 +4,8 @@
  * HTTP details. Messages never contain the admin key.
  */
 
-export type Operation = 'list' | 'grant' | 'revoke';
+/** The checkpoint-permission calls, and the read of the organisation's audit log. */
+export type Operation = 'list' | 'grant' | 'revoke' | 'audit_log';
 
 export interface ErrorContext {
   operation: Operation;

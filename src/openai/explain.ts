@@ -18,6 +18,7 @@ const WHAT: Record<Operation, string> = {
   list: 'Cannot list permissions',
   grant: 'Cannot grant permissions',
   revoke: 'Cannot revoke a permission',
+  audit_log: "Cannot read the organization's audit log",
 };
 
 /** OpenAI's request id, for a support ticket about an answer that makes no sense or an outage. */

@@ -1,3 +1,4 @@
+import { PERMISSION_CREATED, PERMISSION_DELETED, type PermissionEvent } from './audit-log.js';
 import type { Permission } from './permissions.js';
 
 /**
@@ -52,4 +53,67 @@ export function decodeDeleted(body: unknown, permissionId: string): void {
   if (!isRecord(body) || body.deleted !== true) {
     throw new BodyShapeError(`delete of ${permissionId} did not answer deleted: true`);
   }
+}
+
+export interface AuditPage {
+  /** Checkpoint-permission events; entries of other types are skipped (the filter asked for none). */
+  events: PermissionEvent[];
+  hasMore: boolean;
+  lastId: string | undefined;
+}
+
+function toPermissionEvent(item: unknown, index: number): PermissionEvent | undefined {
+  if (
+    !isRecord(item) ||
+    typeof item.id !== 'string' ||
+    item.id === '' ||
+    typeof item.effective_at !== 'number'
+  ) {
+    throw new BodyShapeError(`data[${index}] is not an audit log entry`);
+  }
+  const base = { id: item.id, effectiveAt: item.effective_at };
+  if (item.type === PERMISSION_CREATED) {
+    const details = item[PERMISSION_CREATED];
+    const data = isRecord(details) ? details.data : undefined;
+    if (
+      !isRecord(details) ||
+      typeof details.id !== 'string' ||
+      !isRecord(data) ||
+      typeof data.fine_tuned_model_checkpoint !== 'string' ||
+      typeof data.project_id !== 'string'
+    ) {
+      throw new BodyShapeError(
+        `data[${index}] is a ${PERMISSION_CREATED} without its permission, checkpoint and project`,
+      );
+    }
+    return {
+      ...base,
+      type: PERMISSION_CREATED,
+      permissionId: details.id,
+      checkpoint: data.fine_tuned_model_checkpoint,
+      projectId: data.project_id,
+    };
+  }
+  if (item.type === PERMISSION_DELETED) {
+    const details = item[PERMISSION_DELETED];
+    if (!isRecord(details) || typeof details.id !== 'string') {
+      throw new BodyShapeError(`data[${index}] is a ${PERMISSION_DELETED} without its permission`);
+    }
+    return { ...base, type: PERMISSION_DELETED, permissionId: details.id };
+  }
+  return undefined;
+}
+
+/** A page of the audit log, held to the same standard as a permission page. */
+export function decodeAuditPage(body: unknown): AuditPage {
+  if (!isRecord(body) || !Array.isArray(body.data)) throw new BodyShapeError('no data array');
+  const events: PermissionEvent[] = [];
+  body.data.forEach((item, index) => {
+    const event = toPermissionEvent(item, index);
+    if (event) events.push(event);
+  });
+  if (typeof body.has_more !== 'boolean') throw new BodyShapeError('has_more is not a boolean');
+  const lastId = typeof body.last_id === 'string' && body.last_id !== '' ? body.last_id : undefined;
+  if (body.has_more && lastId === undefined) throw new BodyShapeError('has_more without a last_id cursor');
+  return { events, hasMore: body.has_more, lastId };
 }

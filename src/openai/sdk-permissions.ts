@@ -1,6 +1,7 @@
 import { APIConnectionTimeoutError, APIError, type APIPromise, OpenAI } from 'openai';
 import { callDeadline } from '../flow/call-deadline.js';
 import type { Logger } from '../observability/logger.js';
+import { type AuditLogApi, PERMISSION_EVENT_TYPES, type PermissionEvent } from './audit-log.js';
 import { abandoned, classifyError, paused, timedOut } from './classify.js';
 import {
   type ErrorContext,
@@ -12,7 +13,7 @@ import {
 import { explain } from './explain.js';
 import type { GrantFailure, GrantResult, Observation, Permission, PermissionsApi } from './permissions.js';
 import type { RequestLimiter } from './rate-limiter.js';
-import { BodyShapeError, decodeDeleted, decodePermissionPage } from './response-body.js';
+import { BodyShapeError, decodeAuditPage, decodeDeleted, decodePermissionPage } from './response-body.js';
 import { DEFAULT_RETRY, type RetryOptions, retryIdempotent } from './retry.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -43,6 +44,9 @@ export interface SdkPermissionsApiOptions {
 }
 
 type PermissionsResource = OpenAI['fineTuning']['checkpoints']['permissions'];
+type AuditLogsResource = OpenAI['admin']['organization']['auditLogs'];
+/** What an audit-log failure names instead of a checkpoint. */
+const ORGANIZATION = 'the organization';
 /** Sends one request carrying the exchange's signal, which the SDK keeps on the response body. */
 type Send = (options: { signal: AbortSignal }) => APIPromise<unknown>;
 
@@ -53,8 +57,9 @@ type Send = (options: { signal: AbortSignal }) => APIPromise<unknown>;
  * organisation's limit is shared. The SDK's own retries are off: idempotent calls are retried
  * here (bounded, honouring retry-after), creates never.
  */
-export class SdkPermissionsApi implements PermissionsApi {
+export class SdkPermissionsApi implements PermissionsApi, AuditLogApi {
   readonly #permissions: PermissionsResource;
+  readonly #auditLogs: AuditLogsResource;
   readonly #limiter: RequestLimiter;
   readonly #logger: Logger | undefined;
   readonly #retry: RetryOptions;
@@ -78,6 +83,7 @@ export class SdkPermissionsApi implements PermissionsApi {
       logLevel: 'off',
     });
     this.#permissions = client.fineTuning.checkpoints.permissions;
+    this.#auditLogs = client.admin.organization.auditLogs;
     this.#limiter = options.rateLimiter;
     this.#logger = options.logger;
     this.#retry = options.retry ?? {};
@@ -124,6 +130,41 @@ export class SdkPermissionsApi implements PermissionsApi {
       after = page.lastId;
     }
     return [...byId.values()];
+  }
+
+  /**
+   * The organisation's checkpoint-permission events since `sinceSeconds`: one request per page
+   * of 100, each through the rate limiter and retried on its own like a list page.
+   */
+  async permissionEvents(sinceSeconds: number, signal?: AbortSignal): Promise<PermissionEvent[]> {
+    const events: PermissionEvent[] = [];
+    const cursors = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const query = {
+        event_types: [...PERMISSION_EVENT_TYPES],
+        effective_at: { gte: Math.floor(sinceSeconds) },
+        limit: PAGE_SIZE,
+        ...(after === undefined ? {} : { after }),
+      };
+      const page = await this.#idempotent(
+        'audit_log',
+        ORGANIZATION,
+        (options) => this.#auditLogs.list(query, options),
+        decodeAuditPage,
+        signal,
+      );
+      events.push(...page.events);
+      if (!page.hasMore || page.lastId === undefined) return events;
+      if (cursors.has(page.lastId)) {
+        throw classifyError(new BodyShapeError(`cursor ${page.lastId} came back twice`), {
+          operation: 'audit_log',
+          checkpoint: ORGANIZATION,
+        });
+      }
+      cursors.add(page.lastId);
+      after = page.lastId;
+    }
   }
 
   /**

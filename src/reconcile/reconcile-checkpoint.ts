@@ -28,8 +28,11 @@ export interface ReconcileDeps {
   writer: ShareWriter;
   permissions: PermissionsApi;
   events: EventRecorder;
-  /** Drift-check period for objects that set no spec.interval. */
-  defaultIntervalMs: number;
+  /**
+   * Drift-check period for objects that set no spec.interval, asked at the end of every pass:
+   * RESYNC_INTERVAL, or a jittered AUDIT_RESYNC_INTERVAL while the audit log is followed.
+   */
+  driftIntervalMs: () => number;
   /**
    * The shortest drift-check period, whatever spec.interval says: the CRD refuses less than 30s,
    * but an object written before that rule, or a server without it, must not spend the
@@ -405,7 +408,7 @@ export class CheckpointReconciler {
 
   /** The drift-check period: the smallest spec.interval among the objects, else the default; never under the floor. */
   private interval(shares: readonly CheckpointShare[], checkpoint: string): number {
-    let interval = this.deps.defaultIntervalMs;
+    let interval = this.deps.driftIntervalMs();
     for (const share of shares) {
       if (share.spec.checkpoint !== checkpoint || !share.spec.interval) continue;
       const ms = parseDuration(share.spec.interval);

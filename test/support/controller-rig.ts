@@ -44,7 +44,7 @@ export function controllerRig(options: ControllerRigOptions) {
     writer,
     permissions: options.permissions,
     events: options.events ?? { record: async () => undefined },
-    defaultIntervalMs: 60_000,
+    driftIntervalMs: () => 60_000,
     minIntervalMs: 30_000,
     failedRecheckMs: 600_000,
     now: options.now ?? (() => new Date()),

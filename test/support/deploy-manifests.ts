@@ -34,6 +34,9 @@ export const DESIGN_SETTINGS = [
   'RENEW_DEADLINE',
   'RETRY_PERIOD',
   'SHARE_POLICY',
+  'AUDIT_LOG',
+  'AUDIT_LOG_POLL_INTERVAL',
+  'AUDIT_RESYNC_INTERVAL',
 ] as const;
 
 /** The HTTP endpoints docs/design.md promises on HTTP_PORT. */

@@ -24,6 +24,9 @@ describe('loadConfig', () => {
       openaiRequestTimeoutMs: 30_000,
       httpPort: 8080,
       logLevel: 'info',
+      auditLog: 'auto',
+      auditLogPollIntervalMs: 30_000,
+      auditResyncIntervalMs: 6 * 3_600_000,
     });
   });
 
@@ -164,6 +167,24 @@ describe('loadConfig', () => {
     { reason: 'bad namespace', env: { WATCH_NAMESPACES: 'ML' }, argv: [], names: 'WATCH_NAMESPACES' },
     { reason: 'unknown log level', env: { LOG_LEVEL: 'loud' }, argv: [], names: 'LOG_LEVEL' },
     { reason: 'unknown share policy', env: { SHARE_POLICY: 'strict' }, argv: [], names: 'SHARE_POLICY' },
+    {
+      reason: 'unknown audit-log setting',
+      env: { AUDIT_LOG: 'yes' },
+      argv: [],
+      names: 'AUDIT_LOG (--audit-log) must be auto, on or off',
+    },
+    {
+      reason: 'an audit-log poll more often than every second',
+      env: { AUDIT_LOG_POLL_INTERVAL: '500ms' },
+      argv: [],
+      names: 'AUDIT_LOG_POLL_INTERVAL (--audit-log-poll-interval) must be at least 1s',
+    },
+    {
+      reason: 'a safety-net interval shorter than the list interval',
+      env: { AUDIT_RESYNC_INTERVAL: '5m' },
+      argv: [],
+      names: 'AUDIT_RESYNC_INTERVAL (--audit-resync-interval) must be at least RESYNC_INTERVAL',
+    },
     { reason: 'unknown flag', env: {}, argv: ['--colour', 'blue'], names: '--colour' },
     {
       reason: 'a malformed flag value, which wins over a good variable',
@@ -267,5 +288,19 @@ describe('SHARE_POLICY', () => {
     expect(
       loadConfig({ argv: [], env: { OPENAI_ADMIN_KEY: 'sk-admin-x' }, inCluster: false }).sharePolicy,
     ).toBe('open');
+  });
+});
+
+describe('AUDIT_LOG', () => {
+  it('reads the follower settings from flags and variables', () => {
+    const config = load({ AUDIT_LOG: 'on', AUDIT_LOG_POLL_INTERVAL: '10s' }, [
+      '--audit-resync-interval=2h',
+      '--audit-log=off',
+    ]);
+    expect(config).toMatchObject({
+      auditLog: 'off',
+      auditLogPollIntervalMs: 10_000,
+      auditResyncIntervalMs: 7_200_000,
+    });
   });
 });

@@ -30,6 +30,10 @@ const DESIGN_METRICS = [
   'checkpointshare_openai_request_duration_seconds',
   'checkpointshare_permissions_granted_total',
   'checkpointshare_permissions_revoked_total',
+  'checkpointshare_audit_log_events_total',
+  'checkpointshare_audit_log_polls_total',
+  'checkpointshare_audit_log_lag_seconds',
+  'checkpointshare_drift_detection',
 ];
 
 /** Rows of Markdown tables whose first cell is a code span: name -> the row's cells. */

@@ -56,7 +56,7 @@ function reconcilerFor(
     writer: f.writer,
     permissions: f.permissions,
     events: f.events,
-    defaultIntervalMs: 60_000,
+    driftIntervalMs: () => 60_000,
     minIntervalMs: 30_000,
     failedRecheckMs: 600_000,
     now: () => new Date('2026-11-29T09:00:00Z'),

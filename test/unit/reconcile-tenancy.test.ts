@@ -51,7 +51,7 @@ async function pass(shares: CheckpointShare[], listed: Permission[]) {
     },
     permissions,
     events: { record: async (s, reason) => void calls.push(`event ${reason} ${s.metadata.name}`) },
-    defaultIntervalMs: 60_000,
+    driftIntervalMs: () => 60_000,
     minIntervalMs: 30_000,
     failedRecheckMs: 600_000,
     now: () => new Date('2026-11-29T09:00:00Z'),

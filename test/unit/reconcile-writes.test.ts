@@ -77,7 +77,7 @@ function cluster(initial: CheckpointShare[], listed: Permission[] = []) {
     writer,
     permissions,
     events,
-    defaultIntervalMs: 60_000,
+    driftIntervalMs: () => 60_000,
     minIntervalMs: 30_000,
     failedRecheckMs: 600_000,
     now: () => new Date('2026-12-02T09:00:00Z'),

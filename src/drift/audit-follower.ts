@@ -1,0 +1,225 @@
+import type { AuditLogSetting } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { DriftReason, FollowerMetrics } from '../observability/metrics.js';
+import { type AuditLogApi, PERMISSION_CREATED, type PermissionEvent } from '../openai/audit-log.js';
+import { TerminalError } from '../openai/errors.js';
+import type { OwnChanges } from './own-changes.js';
+
+/**
+ * How far back each poll reads again: entries can appear in the log after their effective_at,
+ * and the operator's clock and OpenAI's differ a little. Every entry is handled once (by id).
+ */
+export const OVERLAP_MS = 2 * 60_000;
+/** A refused or failing log is tried again this often while drift is found by listing. */
+export const RETRY_MS = 5 * 60_000;
+/** Polls that fail in a row before drift goes back to listing. */
+export const FAILURES_BEFORE_FALLBACK = 3;
+
+/** Where the follower finds the checkpoints an event concerns (the share cache). */
+export interface DriftTargets {
+  hasCheckpoint(checkpoint: string): boolean;
+  /** The checkpoint of each permission id that a share records as its grant. */
+  checkpointsHolding(permissionIds: ReadonlySet<string>): Map<string, string>;
+  checkpoints(): Iterable<string>;
+}
+
+export interface DriftQueue {
+  add(key: string): void;
+  /** An earlier pending time for the key wins. */
+  addAfter(key: string, delayMs: number): void;
+}
+
+export interface AuditFollowerDeps {
+  api: AuditLogApi;
+  setting: Exclude<AuditLogSetting, 'off'>;
+  pollIntervalMs: number;
+  /** RESYNC_INTERVAL: when the follower stops, every checkpoint is listed within this. */
+  listIntervalMs: number;
+  own: OwnChanges;
+  targets: DriftTargets;
+  queue: DriftQueue;
+  logger: Logger;
+  metrics?: FollowerMetrics;
+  now?: () => number;
+  random?: () => number;
+}
+
+type State = { following: true } | { following: false; reason: 'refused' | 'failing'; problem: string };
+
+/**
+ * Follows the organisation's audit log for checkpoint permissions created or deleted outside the
+ * operator and queues the checkpoints they concern, so drift is put right within a poll instead
+ * of waiting for the next full list. One paginated read per poll for the whole organisation,
+ * from the previous poll's start minus OVERLAP_MS. While it follows, the full lists are only a
+ * safety net (AUDIT_RESYNC_INTERVAL); when the log refuses or keeps failing, drift goes back to
+ * listing at once and the follower is retried every RETRY_MS. Runs on the leader only: a new
+ * leader starts from now minus the overlap, and its first pass of every checkpoint covers the
+ * time before.
+ */
+export class AuditFollower {
+  readonly #deps: AuditFollowerDeps;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #state: State = { following: true };
+  /** Start of the next read (ms); undefined: read from the poll's own start minus the overlap. */
+  #readFrom: number | undefined;
+  /** The log has been read up to here (ms since the epoch). */
+  #readUpTo: number | undefined;
+  /** Entries already handled, with their effective_at, kept while the overlap can return them. */
+  readonly #handled = new Map<string, number>();
+  #failures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stop = new AbortController();
+  #running = false;
+  /** Whether a read succeeded since start(). */
+  #confirmed = false;
+
+  constructor(deps: AuditFollowerDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#random = deps.random ?? Math.random;
+  }
+
+  /** True unless the log refused or kept failing: full lists wait for AUDIT_RESYNC_INTERVAL. */
+  get following(): boolean {
+    return this.#state.following;
+  }
+
+  /** Seconds the reading is behind now; undefined before the first read. */
+  lagSeconds(): number | undefined {
+    if (!this.#running || this.#readUpTo === undefined) return undefined;
+    return Math.max(0, (this.#now() - this.#readUpTo) / 1000);
+  }
+
+  /** Why the process should count as unready: AUDIT_LOG=on and the log cannot be followed. */
+  unready(): string[] {
+    if (this.#deps.setting !== 'on' || this.#state.following) return [];
+    return [`AUDIT_LOG=on but the audit log is not followed (${this.#state.reason}): ${this.#state.problem}`];
+  }
+
+  /** Starts following from now minus the overlap (leadership was just acquired). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stop = new AbortController();
+    this.#confirmed = false;
+    this.#state = { following: true };
+    this.#readFrom = this.#now() - OVERLAP_MS;
+    this.#deps.metrics?.mode('audit_log', 'starting');
+    this.#schedule(0);
+  }
+
+  stop(): void {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#stop.abort(new Error('the audit-log follower is stopping'));
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#running) return;
+    this.#timer = setTimeout(() => void this.#poll(), delayMs);
+  }
+
+  async #poll(): Promise<void> {
+    const started = this.#now();
+    const from = this.#readFrom ?? started - OVERLAP_MS;
+    let events: PermissionEvent[];
+    try {
+      events = await this.#deps.api.permissionEvents(from / 1000, this.#stop.signal);
+    } catch (error: unknown) {
+      if (!this.#running) return;
+      this.#failed(error);
+      return;
+    }
+    if (!this.#running) return;
+    this.#deps.metrics?.poll('success');
+    this.#failures = 0;
+    this.#readUpTo = started;
+    this.#readFrom = started - OVERLAP_MS;
+    this.#handle(events, this.#readFrom / 1000);
+    if (!this.#confirmed || !this.#state.following) {
+      this.#deps.logger.info(
+        { pollIntervalMs: this.#deps.pollIntervalMs, recovered: this.#confirmed },
+        'following the audit log for permissions changed outside the operator',
+      );
+      this.#confirmed = true;
+      this.#enter({ following: true });
+    }
+    this.#schedule(this.#deps.pollIntervalMs);
+  }
+
+  #handle(events: readonly PermissionEvent[], keepAfterSeconds: number): void {
+    const { own, targets, queue, metrics } = this.#deps;
+    const queued = new Set<string>();
+    const deleted = new Set<string>();
+    const counts = new Map<string, number>();
+    for (const event of events) {
+      if (this.#handled.has(event.id)) continue;
+      this.#handled.set(event.id, event.effectiveAt);
+      counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
+      if (event.type === PERMISSION_CREATED) {
+        if (!own.tookCreate(event.permissionId) && targets.hasCheckpoint(event.checkpoint))
+          queued.add(event.checkpoint);
+      } else if (!own.tookDelete(event.permissionId)) {
+        deleted.add(event.permissionId);
+      }
+    }
+    if (deleted.size > 0)
+      for (const checkpoint of targets.checkpointsHolding(deleted).values()) queued.add(checkpoint);
+    for (const [type, count] of counts) metrics?.events(type, count);
+    for (const checkpoint of queued) queue.add(checkpoint);
+    if (queued.size > 0) {
+      this.#deps.logger.info(
+        {
+          checkpoints: [...queued],
+          events: counts.size === 0 ? 0 : [...counts.values()].reduce((a, b) => a + b),
+        },
+        'audit log: permissions changed outside the operator; checking their checkpoints',
+      );
+    }
+    for (const [id, effectiveAt] of this.#handled)
+      if (effectiveAt < keepAfterSeconds - 1) this.#handled.delete(id);
+    own.prune();
+  }
+
+  #failed(error: unknown): void {
+    const problem = error instanceof Error ? error.message : String(error);
+    const refused = error instanceof TerminalError;
+    this.#deps.metrics?.poll(refused ? 'refused' : 'error');
+    this.#failures += 1;
+    if (!refused && this.#failures < FAILURES_BEFORE_FALLBACK) {
+      this.#deps.logger.warn(
+        { error: problem, failures: this.#failures },
+        'audit log read failed; trying again',
+      );
+      this.#schedule(this.#deps.pollIntervalMs);
+      return;
+    }
+    this.#enter({ following: false, reason: refused ? 'refused' : 'failing', problem });
+    this.#schedule(RETRY_MS);
+  }
+
+  #enter(next: State): void {
+    const was = this.#state;
+    this.#state = next;
+    const reason: DriftReason = next.following ? 'following' : next.reason;
+    this.#deps.metrics?.mode(next.following ? 'audit_log' : 'listing', reason);
+    if (next.following || !was.following) return;
+    // Whatever happened since the last read is unknown: every checkpoint is listed within the
+    // list interval, spread out, and a checkpoint waiting for its AUDIT_RESYNC_INTERVAL comes first.
+    this.#readFrom = undefined;
+    const { listIntervalMs, queue, targets, logger, setting } = this.#deps;
+    for (const checkpoint of targets.checkpoints())
+      queue.addAfter(checkpoint, this.#random() * listIntervalMs);
+    const line = {
+      reason: next.reason,
+      error: next.problem,
+      retryInMs: RETRY_MS,
+      listIntervalMs,
+    };
+    const message =
+      'audit log not followed: finding drift by listing every checkpoint every RESYNC_INTERVAL until it can be read';
+    if (setting === 'on') logger.error(line, message);
+    else logger.warn(line, message);
+  }
+}

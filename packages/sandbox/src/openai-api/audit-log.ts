@@ -119,10 +119,9 @@ export function checkSettings(
 export class AuditLog {
   readonly #now: () => number;
   #settings: AuditLogSettings;
-  /** Oldest first; entries before #head have been evicted and await compaction. */
-  #events: AuditEvent[] = [];
+  /** Oldest first; the slots before #head are evicted (emptied) and await compaction. */
+  #events: (AuditEvent | undefined)[] = [];
   #head = 0;
-  readonly #byId = new Map<string, AuditEvent>();
   #seq = 0;
   #evicted = 0;
   #unrecorded = 0;
@@ -176,19 +175,26 @@ export class AuditLog {
       effectiveAt: Math.floor(at / 1000),
       seq: this.#seq++,
       actor,
-      ...change,
+      permissionId: change.permissionId,
+      checkpoint: change.checkpoint,
+      projectId: change.projectId,
     };
     const last = this.#events.at(-1);
-    if (last && this.#events.length > this.#head && event.effectiveAt < last.effectiveAt)
-      this.#ordered = false;
+    if (last && event.effectiveAt < last.effectiveAt) this.#ordered = false;
     this.#events.push(event);
-    this.#byId.set(event.id, event);
     this.#evict();
   }
 
-  /** A kept event by id, visible or not. */
+  /**
+   * A kept event by id, visible or not. A scan, newest first where cursors usually point: no
+   * index by id, which would cost more memory per event than the event itself.
+   */
   find(id: string): AuditEvent | undefined {
-    return this.#byId.get(id);
+    for (let i = this.#events.length - 1; i >= this.#head; i--) {
+      const event = this.#events[i];
+      if (event?.id === id) return event;
+    }
+    return undefined;
   }
 
   /** The events the API can show now (past the lag), newest first; not copies. */
@@ -196,15 +202,15 @@ export class AuditLog {
     const cutoff = this.#now() - this.#settings.lagMs;
     const shown: AuditEvent[] = [];
     for (let i = this.#events.length - 1; i >= this.#head; i--) {
-      const event = this.#events[i] as AuditEvent;
-      if (event.at <= cutoff) shown.push(event);
+      const event = this.#events[i];
+      if (event && event.at <= cutoff) shown.push(event);
     }
     return this.#ordered ? shown : shown.sort(newestFirst);
   }
 
   /** Every kept event, visible or not, oldest first; copies. */
   events(): AuditEvent[] {
-    return this.#events.slice(this.#head).map((e) => structuredClone(e));
+    return this.#events.slice(this.#head).flatMap((e) => (e ? [structuredClone(e)] : []));
   }
 
   counts(): AuditLogCounts {
@@ -224,7 +230,6 @@ export class AuditLog {
   clear(): void {
     this.#events = [];
     this.#head = 0;
-    this.#byId.clear();
     this.#seq = 0;
     this.#evicted = 0;
     this.#unrecorded = 0;
@@ -233,8 +238,7 @@ export class AuditLog {
 
   #evict(): void {
     while (this.#events.length - this.#head > this.#settings.retention) {
-      const oldest = this.#events[this.#head] as AuditEvent;
-      this.#byId.delete(oldest.id);
+      this.#events[this.#head] = undefined;
       this.#head += 1;
       this.#evicted += 1;
     }

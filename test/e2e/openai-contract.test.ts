@@ -236,7 +236,7 @@ describe('grant', () => {
     const result = await client().grant(checkpoint, [...batch, batch[0] ?? '']);
     expect(result.failed).toEqual([]);
     expect(result.granted.map((p) => p.projectId).sort()).toEqual([...batch].sort());
-    expect(standIn.counts()).toEqual({ list: 0, grant: 1, revoke: 0 });
+    expect(standIn.counts()).toEqual({ list: 0, grant: 1, revoke: 0, audit_log: 0 });
     expect(
       standIn.store
         .permissions(checkpoint)

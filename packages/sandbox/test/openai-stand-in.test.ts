@@ -171,7 +171,7 @@ describe('routes and auth', () => {
       expect.objectContaining({ method: 'GET', path: '/v1/models', status: 404 }),
     ]);
     expect(standIn.requests()[2]?.operation).toBeUndefined();
-    expect(standIn.counts()).toEqual({ list: 1, grant: 1, revoke: 0 });
+    expect(standIn.counts()).toEqual({ list: 1, grant: 1, revoke: 0, audit_log: 0 });
   });
 });
 
@@ -326,11 +326,11 @@ describe('control endpoint', () => {
     const log = await control('GET', '/requests');
     expect(log.body).toMatchObject({
       requests: [{ operation: 'list', status: 200 }],
-      counts: { list: 1, grant: 0, revoke: 0 },
+      counts: { list: 1, grant: 0, revoke: 0, audit_log: 0 },
     });
     await control('DELETE', '/requests');
     expect(standIn.requests()).toEqual([]);
-    expect(standIn.counts()).toEqual({ list: 0, grant: 0, revoke: 0 });
+    expect(standIn.counts()).toEqual({ list: 0, grant: 0, revoke: 0, audit_log: 0 });
   });
 
   it('registers checkpoints and edits permissions by hand, as drift', async () => {
@@ -351,7 +351,7 @@ describe('control endpoint', () => {
     const id = (added.body as { id: string }).id;
     expect((await control('DELETE', `/checkpoints/ft-handmade1/permissions/${id}`)).status).toBe(200);
     expect(standIn.store.permissions('ft-handmade1')).toEqual([]);
-    expect(standIn.counts()).toEqual({ list: 0, grant: 0, revoke: 0 });
+    expect(standIn.counts()).toEqual({ list: 0, grant: 0, revoke: 0, audit_log: 0 });
   });
 
   it('registers known projects, after which others are refused', async () => {

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../../../../src/api/duration.js';
 import { storageVersion } from '../crd/crd.js';
 import { startKubeStandIn } from '../kube-api/index.js';
 import { startOpenAIStandIn } from '../openai-api/index.js';
@@ -9,7 +10,8 @@ import { startOpenAIStandIn } from '../openai-api/index.js';
 export const SANDBOX_HELP = `Usage: checkpoint-share sandbox [flags]
 
 Starts the local stand-ins for the Kubernetes API (CheckpointShares, events, leases,
-namespaces) and OpenAI's admin API (checkpoint permissions), writes a kubeconfig for the
+namespaces) and OpenAI's admin API (checkpoint permissions and the audit log of their
+changes), writes a kubeconfig for the
 Kubernetes one, prints one JSON line with where everything is, and runs until SIGTERM/SIGINT.
 
   --kube-only              start only the Kubernetes API stand-in
@@ -19,6 +21,10 @@ Kubernetes one, prints one JSON line with where everything is, and runs until SI
   --kubeconfig PATH        where to write the kubeconfig (default: a fresh temp file)
   --admin-key KEY          the admin key the OpenAI stand-in accepts (default: generated)
   --checkpoint ID=OWNER    register a checkpoint and its owning project (repeatable)
+  --audit-log on|off       whether the organisation has audit logging (default: on); off, the
+                           audit log endpoint answers 403 and no change is recorded
+  --audit-log-lag DURATION how long after a change its audit log event becomes visible,
+                           e.g. 500ms, 2s, 1m (default: 0s)
 
 Every checkpoint in examples/ is registered with owner proj_owner unless --checkpoint is given.
 `;
@@ -60,6 +66,11 @@ export async function sandbox(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const checkpoints = (parsed as { id: string; owner: string }[] | undefined) ?? EXAMPLE_CHECKPOINTS;
+  const auditLog = parseAuditLogFlags(values['audit-log'], values['audit-log-lag']);
+  if (typeof auditLog === 'string') {
+    process.stderr.write(`checkpoint-share sandbox: ${auditLog}\n`);
+    return 2;
+  }
 
   const started: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];
@@ -78,6 +89,7 @@ export async function sandbox(argv: readonly string[]): Promise<number> {
     const openai = await startOpenAIStandIn({
       port: Number(openaiPort),
       checkpoints,
+      auditLog,
       ...(values['admin-key'] ? { adminKey: values['admin-key'] } : {}),
     });
     started.openaiBaseUrl = openai.baseURL;
@@ -100,6 +112,21 @@ function parsePort(raw: string | undefined, flag: string): number | string {
   return /^\d+$/.test(raw) && Number(raw) < 65536
     ? Number(raw)
     : `--${flag} must be a port number, got ${JSON.stringify(raw)}`;
+}
+
+/** The OpenAI stand-in's audit log settings, or the message saying which flag is wrong. */
+function parseAuditLogFlags(
+  enabled: string | undefined,
+  lag: string | undefined,
+): { enabled: boolean; lagMs: number } | string {
+  if (enabled !== undefined && enabled !== 'on' && enabled !== 'off') {
+    return `--audit-log must be on or off, got ${JSON.stringify(enabled)}`;
+  }
+  const lagMs = lag === undefined ? 0 : parseDuration(lag);
+  if (lagMs === undefined) {
+    return `--audit-log-lag must be a duration such as 500ms, 2s or 1m, got ${JSON.stringify(lag)}`;
+  }
+  return { enabled: enabled !== 'off', lagMs };
 }
 
 /** ID=OWNER with both as the CRD accepts them, or the message saying what is wrong. */
@@ -132,6 +159,8 @@ function parseSandboxArgs(argv: readonly string[]) {
       kubeconfig: { type: 'string' },
       'admin-key': { type: 'string' },
       checkpoint: { type: 'string', multiple: true },
+      'audit-log': { type: 'string' },
+      'audit-log-lag': { type: 'string' },
     },
   }).values;
 }

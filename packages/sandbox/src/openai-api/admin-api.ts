@@ -1,19 +1,20 @@
+import type { AuditActor } from './audit-log.js';
+import { AUDIT_LOGS_PATH, handleAuditLogRequest } from './audit-log-api.js';
 import { errorReply, type Reply } from './http.js';
-import type { Operation } from './operation.js';
 import { listPage, parseListQuery, toWirePage } from './pages.js';
 import type { PermissionStore } from './store.js';
 
-/** A request to one of the admin API's checkpoint permission routes. */
-export interface AdminRoute {
-  operation: Operation;
-  checkpoint: string;
-  permissionId?: string;
-}
+/** A request to one of the admin API's routes the stand-in serves. */
+export type AdminRoute =
+  | { operation: 'list' | 'grant'; checkpoint: string }
+  | { operation: 'revoke'; checkpoint: string; permissionId: string }
+  | { operation: 'audit_log' };
 
 const PERMISSIONS_PATH = /^\/v1\/fine_tuning\/checkpoints\/([^/]+)\/permissions(?:\/([^/]+))?$/;
 
 /** Maps method and path to an operation; undefined for anything the admin API does not serve. */
 export function matchRoute(method: string, pathname: string): AdminRoute | undefined {
+  if (pathname === AUDIT_LOGS_PATH) return method === 'GET' ? { operation: 'audit_log' } : undefined;
   const match = PERMISSIONS_PATH.exec(pathname);
   if (!match?.[1]) return undefined;
   let checkpoint: string;
@@ -45,8 +46,17 @@ function maskKey(key: string): string {
     : `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`;
 }
 
+/** The scope a key without admin rights is told it lacks, per route. */
+function missingScope(route: AdminRoute): string {
+  return route.operation === 'audit_log' ? 'api.audit_logs.read' : 'api.fine_tuning.checkpoints.permissions';
+}
+
 /** Undefined when the request carries the admin key; otherwise the 401 to send. */
-export function authorize(header: string | undefined, adminKey: string): Reply | undefined {
+export function authorize(
+  header: string | undefined,
+  adminKey: string,
+  route: AdminRoute,
+): Reply | undefined {
   const match = /^Bearer (\S+)$/.exec(header ?? '');
   const key = match?.[1];
   if (!key) {
@@ -59,7 +69,7 @@ export function authorize(header: string | undefined, adminKey: string): Reply |
   if (!key.startsWith('sk-admin-')) {
     return errorReply(
       401,
-      'You have insufficient permissions for this operation. Missing scopes: api.fine_tuning.checkpoints.permissions. This endpoint requires an admin API key.',
+      `You have insufficient permissions for this operation. Missing scopes: ${missingScope(route)}. This endpoint requires an admin API key.`,
     );
   }
   return errorReply(401, `Incorrect API key provided: ${maskKey(key)}.`, { code: 'invalid_api_key' });
@@ -110,15 +120,18 @@ function parseCreateBody(text: string): string[] | Reply {
 }
 
 /**
- * Carries out one admin API request against the store. Authorization has already been checked;
- * the order of the remaining checks (checkpoint, then parameters) is OpenAI's.
+ * Carries out one admin API request against the store, as `actor` (the admin key's owner).
+ * Authorization has already been checked; the order of the remaining checks (checkpoint, then
+ * parameters) is OpenAI's.
  */
 export function handleAdminRequest(
   route: AdminRoute,
   query: URLSearchParams,
   body: string,
   store: PermissionStore,
+  actor: AuditActor,
 ): Reply {
+  if (route.operation === 'audit_log') return handleAuditLogRequest(query, store.auditLog);
   if (!store.hasCheckpoint(route.checkpoint)) return checkpointNotFound(route.checkpoint);
   switch (route.operation) {
     case 'list': {
@@ -131,13 +144,13 @@ export function handleAdminRequest(
     case 'grant': {
       const projectIds = parseCreateBody(body);
       if (!Array.isArray(projectIds)) return projectIds;
-      const outcome = store.create(route.checkpoint, projectIds);
+      const outcome = store.create(route.checkpoint, projectIds, actor);
       if (!outcome.ok) return errorReply(400, outcome.refusal.message, { param: outcome.refusal.param });
       return { status: 200, body: toWirePage(outcome.created, false) };
     }
     case 'revoke': {
-      const permissionId = route.permissionId ?? '';
-      if (!store.removePermission(route.checkpoint, permissionId)) {
+      const { permissionId } = route;
+      if (!store.revoke(route.checkpoint, permissionId, actor)) {
         return errorReply(404, `No checkpoint permission found with id '${permissionId}'.`, {
           param: 'permission_id',
         });

@@ -1,3 +1,4 @@
+import { type AuditLogSettings, checkSettings } from './audit-log.js';
 import { type FaultInjector, type FaultSpec, parseFaultSpec } from './faults.js';
 import { errorReply, type Reply } from './http.js';
 import { toWire } from './pages.js';
@@ -10,6 +11,8 @@ export interface ControlState {
   store: PermissionStore;
   faults: FaultInjector;
   log: RequestLog;
+  /** The admin key's tracking id, as the audit log names it. */
+  adminKeyId: string;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reply: Reply } {
@@ -22,6 +25,27 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; re
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const AUDIT_LOG_FIELDS: ReadonlySet<string> = new Set(['enabled', 'lagMs', 'retention']);
+
+/** `{enabled?, lagMs?, retention?}`, strictly; a refusal names the field as its param. */
+function parseAuditLogSettings(body: unknown): { ok: true; settings: Partial<AuditLogSettings> } | Reply {
+  if (!isRecord(body)) {
+    return errorReply(400, 'expected {"enabled"?: boolean, "lagMs"?: number, "retention"?: number}');
+  }
+  const unknown = Object.keys(body).filter((k) => !AUDIT_LOG_FIELDS.has(k));
+  if (unknown.length > 0) {
+    return errorReply(400, `unknown audit log fields: ${unknown.join(', ')}`, { param: unknown[0] ?? null });
+  }
+  const refused = checkSettings(body);
+  if (refused) return errorReply(400, refused.message, { param: refused.field });
+  return { ok: true, settings: body as Partial<AuditLogSettings> };
+}
+
+function auditLogView(state: ControlState): unknown {
+  const { auditLog } = state.store;
+  return { ...auditLog.settings(), adminKeyId: state.adminKeyId, counts: auditLog.counts() };
 }
 
 function checkpointsView(store: PermissionStore): unknown {
@@ -40,6 +64,8 @@ function checkpointsView(store: PermissionStore): unknown {
  * - `POST /_sandbox/projects`: register known projects `{project_ids: [...]}`.
  * - `POST /_sandbox/checkpoints/{checkpoint}/permissions` `{project_id}`: grant by hand (drift).
  * - `DELETE /_sandbox/checkpoints/{checkpoint}/permissions/{id}`: revoke by hand (drift).
+ * - `GET|POST|DELETE /_sandbox/audit-log`: audit log settings, the admin key's tracking id and
+ *   counts; change `{enabled?, lagMs?, retention?}`; forget every event.
  */
 export function handleControlRequest(
   method: string,
@@ -91,6 +117,17 @@ export function handleControlRequest(
       }
       return { status: 201, body: { id: body.id, owner: body.owner } };
     }
+    case 'GET /audit-log':
+      return { status: 200, body: auditLogView(state) };
+    case 'POST /audit-log': {
+      const parsed = parseAuditLogSettings(body);
+      if (!('ok' in parsed)) return parsed;
+      store.auditLog.configure(parsed.settings);
+      return { status: 200, body: auditLogView(state) };
+    }
+    case 'DELETE /audit-log':
+      store.auditLog.clear();
+      return { status: 200, body: auditLogView(state) };
     case 'POST /projects': {
       const ids = isRecord(body) ? body.project_ids : undefined;
       if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {

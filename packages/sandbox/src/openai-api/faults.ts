@@ -1,6 +1,16 @@
-import type { Operation } from './operation.js';
+import type { Operation, PermissionOperation } from './operation.js';
 
-export const OPERATIONS: readonly Operation[] = ['list', 'grant', 'revoke'];
+export const OPERATIONS: readonly Operation[] = ['list', 'grant', 'revoke', 'audit_log'];
+
+/**
+ * What a fault that names no operation affects. Not audit_log: an operator that follows the log
+ * polls it in the background, and such a poll would take a fault meant for the permission calls.
+ */
+const PERMISSION_OPERATIONS: ReadonlySet<Operation> = new Set<PermissionOperation>([
+  'list',
+  'grant',
+  'revoke',
+]);
 
 /**
  * - `rate-limit`: 429 with `retry-after` (seconds) and, if asked, `retry-after-ms`.
@@ -29,7 +39,7 @@ export interface FaultSpec {
   kind: FaultKind;
   /** How many matching requests it affects; default 1. */
   count?: number;
-  /** Only requests of this operation; default any of list, grant, revoke. */
+  /** Only requests of this operation; default any of list, grant, revoke (audit_log only by name). */
   operation?: Operation;
   /** rate-limit: the `retry-after` header in seconds; default 1. */
   retryAfterSeconds?: number;
@@ -110,7 +120,9 @@ export class FaultInjector {
 
   /** Takes the fault for one request of this operation, if any is pending. */
   take(operation: Operation): FaultSpec | undefined {
-    const index = this.#pending.findIndex((f) => f.operation === undefined || f.operation === operation);
+    const index = this.#pending.findIndex((f) =>
+      f.operation === undefined ? PERMISSION_OPERATIONS.has(operation) : f.operation === operation,
+    );
     const fault = this.#pending[index];
     if (!fault) return undefined;
     fault.remaining -= 1;

@@ -1,13 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { AuditLog, type AuditLogSettings, newKeyTrackingId } from './audit-log.js';
 import { FaultInjector, type FaultSpec } from './faults.js';
 import type { Operation } from './operation.js';
 import { RequestLog, type RequestRecord } from './request-log.js';
 import { createStandInServer, InFlight } from './server.js';
 import { type CheckpointRecord, PermissionStore } from './store.js';
 
+export type {
+  AuditActor,
+  AuditEvent,
+  AuditEventType,
+  AuditLogCounts,
+  AuditLogOptions,
+  AuditLogSettings,
+} from './audit-log.js';
+export {
+  ADMIN_KEY_OWNER,
+  AUDIT_EVENT_TYPES,
+  AuditLog,
+  apiKeyActor,
+  DEFAULT_RETENTION,
+  HAND_ACTOR,
+} from './audit-log.js';
+export type { WireAuditEvent, WireAuditPage } from './audit-log-api.js';
+export { AUDIT_LOG_DEFAULT_LIMIT, AUDIT_LOG_DISABLED_MESSAGE, AUDIT_LOGS_PATH } from './audit-log-api.js';
 export type { FaultKind, FaultSpec, PendingFault } from './faults.js';
-export { FAULT_KINDS, FaultInjector } from './faults.js';
+export { FAULT_KINDS, FaultInjector, OPERATIONS } from './faults.js';
+export type { Operation, PermissionOperation } from './operation.js';
 export type { WirePage, WirePermission } from './pages.js';
 export type { OperationCounts, RequestRecord } from './request-log.js';
 export type { CheckpointRecord, StoredPermission } from './store.js';
@@ -29,8 +49,16 @@ export interface OpenAIStandInOptions {
   projects?: readonly string[];
   /** Faults queued from the start. */
   faults?: readonly FaultSpec[];
-  /** Clock in ms since the epoch, for `created_at` and the request log; default Date.now. */
+  /** Clock in ms since the epoch, for `created_at`, audit log times and the request log; default Date.now. */
   now?: () => number;
+  /**
+   * The organisation's audit log: on by default, no lag, the newest 200,000 events kept. Off, GET
+   * /v1/organization/audit_logs answers 403 and changes go unrecorded; with lagMs, an event is
+   * listed only that long after its change (its effective_at stays the time of the change).
+   */
+  auditLog?: Partial<AuditLogSettings>;
+  /** The admin key's tracking id (`key_...`) the audit log names as actor; default generated. */
+  adminKeyId?: string;
 }
 
 export interface OpenAIStandIn {
@@ -40,13 +68,20 @@ export interface OpenAIStandIn {
   readonly origin: string;
   readonly port: number;
   readonly adminKey: string;
+  /** The admin key's tracking id: the audit log's actor (`api_key.id`) of every change made with the key. */
+  readonly adminKeyId: string;
   /** Direct access to checkpoints and permissions, bypassing HTTP (e.g. to simulate drift). */
   readonly store: PermissionStore;
+  /**
+   * The audit log (also `store.auditLog`): `auditLog.configure({ lagMs: 5000 })`,
+   * `auditLog.configure({ enabled: false })`, `auditLog.events()`, `auditLog.counts()`.
+   */
+  readonly auditLog: AuditLog;
   /** Queue faults for the next requests: `faults.inject({kind: 'rate-limit', retryAfterSeconds: 30})`. */
   readonly faults: FaultInjector;
   /** Every admin API request so far, in arrival order. */
   requests(): RequestRecord[];
-  /** How many list, grant (create) and revoke (delete) requests arrived, faulted or not. */
+  /** How many list, grant (create), revoke (delete) and audit_log requests arrived, faulted or not. */
   counts(): Record<Operation, number>;
   /** Empties the request log and the counters. */
   clearRequests(): void;
@@ -64,7 +99,8 @@ function generateAdminKey(): string {
 
 /**
  * Starts a local stand-in for OpenAI's admin API for fine-tuned checkpoint permissions
- * (list, create, delete under `/v1/fine_tuning/checkpoints/{checkpoint}/permissions`), following
+ * (list, create, delete under `/v1/fine_tuning/checkpoints/{checkpoint}/permissions`) and the
+ * organisation audit log's record of them (`GET /v1/organization/audit_logs`), following
  * the contract in docs/design.md strictly: admin-key auth, cursor pages, atomic 400s on create, a
  * second permission for a project granted twice, `x-request-id` on every answer.
  *
@@ -83,7 +119,11 @@ export async function startOpenAIStandIn(options: OpenAIStandInOptions = {}): Pr
   if (!adminKey.startsWith('sk-admin-')) throw new Error('the stand-in admin key must start with sk-admin-');
   const now = options.now ?? Date.now;
 
-  const store = new PermissionStore(options.projects ? { now, projects: options.projects } : { now });
+  const auditLog = new AuditLog({ ...options.auditLog, now });
+  const store = new PermissionStore(
+    options.projects ? { now, projects: options.projects, auditLog } : { now, auditLog },
+  );
+  const adminKeyId = options.adminKeyId ?? newKeyTrackingId();
   for (const checkpoint of options.checkpoints ?? []) store.addCheckpoint(checkpoint.id, checkpoint.owner);
   const faults = new FaultInjector();
   faults.inject(...(options.faults ?? []));
@@ -96,6 +136,7 @@ export async function startOpenAIStandIn(options: OpenAIStandInOptions = {}): Pr
     faults,
     log,
     adminKey,
+    adminKeyId,
     now,
     closing: closing.signal,
     inFlight,
@@ -115,7 +156,9 @@ export async function startOpenAIStandIn(options: OpenAIStandInOptions = {}): Pr
     origin,
     port,
     adminKey,
+    adminKeyId,
     store,
+    auditLog,
     faults,
     requests: () => log.records(),
     counts: () => log.counts(),

@@ -22,10 +22,14 @@ export interface RequestRecord {
 
 export type OperationCounts = Record<Operation, number>;
 
+function emptyCounts(): OperationCounts {
+  return { list: 0, grant: 0, revoke: 0, audit_log: 0 };
+}
+
 /** Every admin API request in arrival order, and how many of each operation, faulted or not. */
 export class RequestLog {
   #records: RequestRecord[] = [];
-  #counts: OperationCounts = { list: 0, grant: 0, revoke: 0 };
+  #counts: OperationCounts = emptyCounts();
 
   /** Counts a request as it arrives, so a request still in flight is already counted. */
   arrived(operation: Operation | undefined): void {
@@ -46,6 +50,6 @@ export class RequestLog {
 
   clear(): void {
     this.#records = [];
-    this.#counts = { list: 0, grant: 0, revoke: 0 };
+    this.#counts = emptyCounts();
   }
 }

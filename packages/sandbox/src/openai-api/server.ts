@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AdminRoute, authorize, handleAdminRequest, invalidUrl, matchRoute } from './admin-api.js';
+import { apiKeyActor } from './audit-log.js';
 import { CONTROL_PREFIX, handleControlRequest } from './control.js';
 import type { FaultInjector, FaultSpec } from './faults.js';
 import {
@@ -40,6 +41,8 @@ export interface StandInState {
   faults: FaultInjector;
   log: RequestLog;
   adminKey: string;
+  /** The admin key's tracking id: the audit log's actor of changes made with the key. */
+  adminKeyId: string;
   /** Milliseconds since the epoch. */
   now: () => number;
   /** Aborted when the stand-in closes: held requests stop waiting. */
@@ -101,8 +104,8 @@ function carryOut(
   if (body === undefined) return errorReply(413, 'Request body too large.');
   if (!route) return invalidUrl(req.method ?? 'GET', url.pathname);
   return (
-    authorize(req.headers.authorization, state.adminKey) ??
-    handleAdminRequest(route, url.searchParams, body, state.store)
+    authorize(req.headers.authorization, state.adminKey, route) ??
+    handleAdminRequest(route, url.searchParams, body, state.store, apiKeyActor(state.adminKeyId))
   );
 }
 
@@ -119,10 +122,8 @@ async function serveAdminApi(req: IncomingMessage, res: ServerResponse, url: URL
     requestId,
     time: state.now(),
   };
-  if (route) {
-    record.operation = route.operation;
-    record.checkpoint = route.checkpoint;
-  }
+  if (route) record.operation = route.operation;
+  if (route && 'checkpoint' in route) record.checkpoint = route.checkpoint;
   const fault = route && state.faults.take(route.operation);
   if (fault) record.fault = fault.kind;
   // A 429 and a plain fault answer before the request is looked at; afterCommit faults only

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { type AuditActor, AuditLog, HAND_ACTOR } from './audit-log.js';
+import { randomId } from './ids.js';
 
 /** A permission as the stand-in keeps it; the wire shape is built by ./pages.ts. */
 export interface StoredPermission {
@@ -25,19 +26,7 @@ export type Refused = { ok: false; refusal: Refusal };
 
 export type CreateOutcome = { ok: true; created: StoredPermission[] } | Refused;
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const PROJECT_ID_SHAPE = /^proj_[A-Za-z0-9]+$/;
-
-function randomId(prefix: string, length: number): string {
-  let id = prefix;
-  while (id.length < prefix.length + length) {
-    for (const byte of randomBytes(length)) {
-      // Bytes from 248 up are dropped so each of the 62 characters is equally likely.
-      if (byte < 248 && id.length < prefix.length + length) id += ID_ALPHABET[byte % ID_ALPHABET.length];
-    }
-  }
-  return id;
-}
 
 export function newPermissionId(): string {
   return randomId('cp_', 24);
@@ -48,12 +37,15 @@ export interface PermissionStoreOptions {
   now?: () => number;
   /** When given, any other project id is refused with a 400, as OpenAI refuses unknown projects. */
   projects?: readonly string[];
+  /** Where permission changes are recorded; default a new AuditLog on the same clock. */
+  auditLog?: AuditLog;
 }
 
 /**
  * The stand-in's state: checkpoints with their owning project, and their permissions. Test code
  * may change it directly (to simulate a grant or revoke made by hand, outside the operator)
  * through addPermission/removePermission, which skip the HTTP contract's checks on purpose.
+ * Every permission created or deleted, by any of these ways, is recorded in `auditLog`.
  */
 export class PermissionStore {
   readonly #now: () => number;
@@ -64,10 +56,12 @@ export class PermissionStore {
    */
   readonly #issued = new Map<string, StoredPermission>();
   #projects: Set<string> | undefined;
+  readonly auditLog: AuditLog;
 
   constructor(options: PermissionStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#projects = options.projects ? new Set(options.projects) : undefined;
+    this.auditLog = options.auditLog ?? new AuditLog({ now: this.#now });
   }
 
   /** Registers a checkpoint (idempotent when the owner is the same). */
@@ -79,6 +73,10 @@ export class PermissionStore {
     if (!existing) this.#checkpoints.set(id, { owner, permissions: [] });
   }
 
+  /**
+   * Forgets a checkpoint and its permissions without recording their deletion: what OpenAI's
+   * audit log shows when a model goes is not known, so nothing here should lean on it.
+   */
   removeCheckpoint(id: string): boolean {
     return this.#checkpoints.delete(id);
   }
@@ -114,26 +112,30 @@ export class PermissionStore {
 
   /**
    * Adds one permission without the contract's checks (owner, known projects): a grant made by
-   * hand in the OpenAI dashboard, for drift tests.
+   * hand in the OpenAI dashboard, for drift tests. A given createdAt backdates the permission, not
+   * its audit event, which is recorded when it is added.
    */
   addPermission(checkpoint: string, projectId: string, createdAt?: number): StoredPermission {
-    const record = this.#require(checkpoint);
-    const permission: StoredPermission = {
-      id: newPermissionId(),
-      projectId,
-      createdAt: createdAt ?? Math.floor(this.#now() / 1000),
-    };
-    record.permissions.push(permission);
-    this.#issued.set(permission.id, permission);
-    return { ...permission };
+    return this.#add(checkpoint, projectId, createdAt, HAND_ACTOR);
   }
 
-  /** Removes one permission; false when the checkpoint has no such permission. */
+  /** Removes one permission by hand; false when the checkpoint has no such permission. */
   removePermission(checkpoint: string, permissionId: string): boolean {
+    return this.revoke(checkpoint, permissionId, HAND_ACTOR);
+  }
+
+  /** Removes one permission as `actor`; false when the checkpoint has no such permission. */
+  revoke(checkpoint: string, permissionId: string, actor: AuditActor): boolean {
     const record = this.#require(checkpoint);
     const index = record.permissions.findIndex((p) => p.id === permissionId);
-    if (index < 0) return false;
+    const permission = record.permissions[index];
+    if (!permission) return false;
     record.permissions.splice(index, 1);
+    this.auditLog.record(
+      'checkpoint.permission.deleted',
+      { permissionId, checkpoint, projectId: permission.projectId },
+      actor,
+    );
     return true;
   }
 
@@ -142,7 +144,7 @@ export class PermissionStore {
    * refusal leaves the checkpoint untouched. A project that already has a permission gets a
    * second one, as OpenAI does, which lets tests catch a client that grants twice.
    */
-  create(checkpoint: string, projectIds: readonly string[]): CreateOutcome {
+  create(checkpoint: string, projectIds: readonly string[], actor: AuditActor): CreateOutcome {
     const record = this.#require(checkpoint);
     for (const projectId of projectIds) {
       if (projectId === record.owner) {
@@ -168,8 +170,30 @@ export class PermissionStore {
         };
       }
     }
-    const created = projectIds.map((projectId) => this.addPermission(checkpoint, projectId));
+    const created = projectIds.map((projectId) => this.#add(checkpoint, projectId, undefined, actor));
     return { ok: true, created };
+  }
+
+  #add(
+    checkpoint: string,
+    projectId: string,
+    createdAt: number | undefined,
+    actor: AuditActor,
+  ): StoredPermission {
+    const record = this.#require(checkpoint);
+    const permission: StoredPermission = {
+      id: newPermissionId(),
+      projectId,
+      createdAt: createdAt ?? Math.floor(this.#now() / 1000),
+    };
+    record.permissions.push(permission);
+    this.#issued.set(permission.id, permission);
+    this.auditLog.record(
+      'checkpoint.permission.created',
+      { permissionId: permission.id, checkpoint, projectId },
+      actor,
+    );
+    return { ...permission };
   }
 
   #require(checkpoint: string): { owner: string; permissions: StoredPermission[] } {

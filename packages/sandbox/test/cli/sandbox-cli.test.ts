@@ -56,6 +56,16 @@ describe('sandbox and demo: help and bad flags', () => {
       names: ['--checkpoint', 'owner'],
     },
     { reason: 'an unknown demo flag', args: ['demo', '--fast'], names: ['--fast'] },
+    {
+      reason: 'an --audit-log that is neither on nor off',
+      args: ['sandbox', '--audit-log=maybe'],
+      names: ['--audit-log', 'maybe'],
+    },
+    {
+      reason: 'an --audit-log-lag that is not a duration',
+      args: ['sandbox', '--audit-log-lag', '2 seconds'],
+      names: ['--audit-log-lag', '2 seconds'],
+    },
   ];
   for (const c of refused) {
     it.concurrent(`${c.reason} exits 2 naming it, and starts nothing`, async ({ expect }) => {
@@ -71,6 +81,34 @@ describe('sandbox and demo: help and bad flags', () => {
       }
     });
   }
+});
+
+describe('sandbox', () => {
+  it('starts the OpenAI stand-in with the audit log settings its flags give', async () => {
+    const cli = new SandboxProcess(['sandbox', '--openai-only', '--audit-log=off', '--audit-log-lag', '2s'], {
+      TMPDIR: privateTmp(),
+    });
+    try {
+      await waitFor('the sandbox to print where it listens', () => cli.stdout.length > 0, {
+        timeoutMs: 30_000,
+      });
+      const started = JSON.parse(cli.stdout[0] ?? '{}') as {
+        openaiBaseUrl: string;
+        openaiAdminKey: string;
+        openaiControl: string;
+      };
+      const settings = await fetch(`${started.openaiControl}audit-log`);
+      expect(await settings.json()).toMatchObject({ enabled: false, lagMs: 2000 });
+      const refused = await fetch(`${started.openaiBaseUrl}/organization/audit_logs`, {
+        headers: { authorization: `Bearer ${started.openaiAdminKey}` },
+      });
+      expect(refused.status).toBe(403);
+      cli.child.kill('SIGTERM');
+      expect((await cli.exited).code).toBe(0);
+    } finally {
+      await cli.kill();
+    }
+  });
 });
 
 describe('demo', () => {

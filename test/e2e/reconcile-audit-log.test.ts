@@ -28,12 +28,17 @@ describe('drift from the audit log, end to end', () => {
     const operator = env.startOperator({ RESYNC_INTERVAL: '10m', AUDIT_LOG_POLL_INTERVAL: '2s' });
     await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
     await env.waitForReady('weather');
-    await waitFor('the follower to follow', async () => (await driftMode(operator)).join() === 'audit_log/following');
+    await waitFor(
+      'the follower to follow',
+      async () => (await driftMode(operator)).join() === 'audit_log/following',
+    );
 
     // The operator's own grants are in the log: reading them queues no pass.
     const lists = env.openai.counts().list;
     const polls = env.openai.counts().audit_log;
-    await waitFor('three more polls', () => env.openai.counts().audit_log >= polls + 3, { timeoutMs: 15_000 });
+    await waitFor('three more polls', () => env.openai.counts().audit_log >= polls + 3, {
+      timeoutMs: 15_000,
+    });
     expect(env.openai.counts().list).toBe(lists);
 
     const lost = env.openai.store.permissions(CKPT).find((p) => p.projectId === 'proj_a');
@@ -63,9 +68,14 @@ describe('drift from the audit log, end to end', () => {
     const operator = env.startOperator({ RESYNC_INTERVAL: '10m', AUDIT_LOG_POLL_INTERVAL: '2s' });
     await env.create('weather', { projectIds: ['proj_a'], mode: 'Authoritative' });
     await env.waitForReady('weather');
-    await waitFor('the follower to follow', async () => (await driftMode(operator)).join() === 'audit_log/following');
+    await waitFor(
+      'the follower to follow',
+      async () => (await driftMode(operator)).join() === 'audit_log/following',
+    );
     env.openai.store.addPermission(CKPT, 'proj_foreign');
-    await waitFor('the foreign grant to be revoked', () => env.granted().join() === 'proj_a', { timeoutMs: 15_000 });
+    await waitFor('the foreign grant to be revoked', () => env.granted().join() === 'proj_a', {
+      timeoutMs: 15_000,
+    });
   });
 
   it('with audit logging off, auto falls back to listing at once, says why, and drift is still put right', async () => {
@@ -88,7 +98,9 @@ describe('drift from the audit log, end to end', () => {
       timeoutMs: 15_000,
     });
     const { metrics } = await scrape(operator);
-    expect(sumOf(metrics, 'checkpointshare_audit_log_polls_total', { result: 'refused' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sumOf(metrics, 'checkpointshare_audit_log_polls_total', { result: 'refused' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('with AUDIT_LOG=on, a refused log turns /readyz red and says why, while drift is still found by listing', async () => {
@@ -103,7 +115,9 @@ describe('drift from the audit log, end to end', () => {
     });
     expect(readyz.body).toContain('AUDIT_LOG=on but the audit log is not followed (refused)');
     expect(readyz.body).not.toMatch(/sk-/);
-    const error = await operator.waitForLog('the error line', (l) => String(l.msg).startsWith('audit log not followed'));
+    const error = await operator.waitForLog('the error line', (l) =>
+      String(l.msg).startsWith('audit log not followed'),
+    );
     expect(error.level).toBe('error');
   });
 

@@ -158,7 +158,9 @@ export async function runMode(
     const kubeWrites = { ...kube.writes };
     const unrepaired = () =>
       pending.size < changes.length || [...pending.values()].some((s) => s.repairedAt === undefined);
-    if (unrepaired()) await advanceUntil(() => !unrepaired(), 10_000, REPAIR_LIMIT_MS, mode).catch(() => 0);
+    // A change still wrong after REPAIR_LIMIT_MS is reported as never repaired (null), not thrown.
+    if (unrepaired())
+      await advanceUntil(() => !unrepaired(), 10_000, REPAIR_LIMIT_MS, mode).catch(() => undefined);
     const repairs: Repair[] = changes.map((change) => {
       const state = pending.get(change);
       return {

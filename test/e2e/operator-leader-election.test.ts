@@ -106,7 +106,7 @@ describe('operator runtime: leader election', () => {
     const beforeKill = env.openai.counts();
     expect(beforeKill.grant).toBe(2);
     expect(openaiCallsIn(leaderMetrics)).toEqual(beforeKill);
-    expect(openaiCallsIn(standbyMetrics)).toEqual({ list: 0, grant: 0, revoke: 0 });
+    expect(openaiCallsIn(standbyMetrics)).toEqual({ list: 0, grant: 0, revoke: 0, audit_log: 0 });
     expect(sumOf(leaderMetrics, 'leader_election_master_status')).toBe(1);
     expect(sumOf(standbyMetrics, 'leader_election_master_status')).toBe(0);
     // The standby keeps its cache warm but queues no work: no backlog shows on its dashboards.
@@ -163,11 +163,17 @@ describe('operator runtime: leader election', () => {
     expect(newLeader).toEqual({
       list: total.list - beforeKill.list,
       grant: total.grant - beforeKill.grant,
+      audit_log: total.audit_log - beforeKill.audit_log,
       revoke: total.revoke - beforeKill.revoke,
     });
     expect(newLeader.grant).toBe(1);
     expect(newLeader.revoke).toBe(3);
-    expect(openaiCallsIn((await scrape(rest.process)).metrics)).toEqual({ list: 0, grant: 0, revoke: 0 });
+    expect(openaiCallsIn((await scrape(rest.process)).metrics)).toEqual({
+      list: 0,
+      grant: 0,
+      revoke: 0,
+      audit_log: 0,
+    });
   });
 
   it('a leader keeps leading past many renew deadlines, and creates, edits and deletes all complete', async () => {

@@ -79,7 +79,10 @@ describe('reconciler, end to end: errors', () => {
       timeoutMs: 5_000,
       intervalMs: 100,
     });
-    expect(env.openai.requests().length).toBeLessThanOrEqual(2);
+    const requests = env.openai.requests();
+    expect(requests.filter((r) => r.operation !== 'audit_log').length).toBeLessThanOrEqual(2);
+    // The audit log refuses the key too: read once, then retried only every 5 minutes.
+    expect(requests.filter((r) => r.operation === 'audit_log').length).toBeLessThanOrEqual(1);
     expect(env.granted()).toEqual([]);
     const log = wrong.stdout.join('\n') + wrong.stderr.join('\n');
     expect(log).not.toContain('sk-admin-not-the-right-key-000000');

@@ -44,7 +44,17 @@ export async function scrape(operator: OperatorProcess): Promise<{ text: string;
 }
 
 /** HTTP requests this process made to OpenAI, by operation, from its own counter. */
-export function openaiCallsIn(metrics: Exposition): { list: number; grant: number; revoke: number } {
+export function openaiCallsIn(metrics: Exposition): {
+  list: number;
+  grant: number;
+  revoke: number;
+  audit_log: number;
+} {
   const total = (operation: string) => sumOf(metrics, 'checkpointshare_openai_requests_total', { operation });
-  return { list: total('list'), grant: total('grant'), revoke: total('revoke') };
+  return {
+    list: total('list'),
+    grant: total('grant'),
+    revoke: total('revoke'),
+    audit_log: total('audit_log'),
+  };
 }

@@ -100,6 +100,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           own,
           targets: cache,
           queue,
+          busy: () => queue.length >= config.maxConcurrentReconciles,
           logger,
           metrics: metrics.follower(() => follower?.lagSeconds()),
         });

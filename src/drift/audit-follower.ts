@@ -14,6 +14,12 @@ export const OVERLAP_MS = 2 * 60_000;
 export const RETRY_MS = 5 * 60_000;
 /** Polls that fail in a row before drift goes back to listing. */
 export const FAILURES_BEFORE_FALLBACK = 3;
+/**
+ * While checkpoints queue up for passes (a first install, a policy change), polls wait, at most
+ * this many intervals: those passes list their checkpoints anyway, the log then mostly holds the
+ * operator's own grants, and reading them later, once, leaves the request budget to the passes.
+ */
+export const MAX_DEFERRED_POLLS = 10;
 
 /** Where the follower finds the checkpoints an event concerns (the share cache). */
 export interface DriftTargets {
@@ -38,6 +44,8 @@ export interface AuditFollowerDeps {
   own: OwnChanges;
   targets: DriftTargets;
   queue: DriftQueue;
+  /** True while passes wait in the queue: the next poll is put off (MAX_DEFERRED_POLLS at most). */
+  busy?: () => boolean;
   logger: Logger;
   metrics?: FollowerMetrics;
   now?: () => number;
@@ -68,6 +76,9 @@ export class AuditFollower {
   /** Entries already handled, with their effective_at, kept while the overlap can return them. */
   readonly #handled = new Map<string, number>();
   #failures = 0;
+  #deferred = 0;
+  /** When a late entry was last warned about, so the warning comes at most hourly. */
+  #warnedLateAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #stop = new AbortController();
   #running = false;
@@ -121,6 +132,12 @@ export class AuditFollower {
   }
 
   async #poll(): Promise<void> {
+    if (this.#deps.busy?.() && this.#deferred < MAX_DEFERRED_POLLS) {
+      this.#deferred += 1;
+      this.#schedule(this.#deps.pollIntervalMs);
+      return;
+    }
+    this.#deferred = 0;
     const started = this.#now();
     const from = this.#readFrom ?? started - OVERLAP_MS;
     let events: PermissionEvent[];
@@ -134,9 +151,9 @@ export class AuditFollower {
     if (!this.#running) return;
     this.#deps.metrics?.poll('success');
     this.#failures = 0;
+    this.#handle(events, (started - OVERLAP_MS) / 1000, started);
     this.#readUpTo = started;
     this.#readFrom = started - OVERLAP_MS;
-    this.#handle(events, this.#readFrom / 1000);
     if (!this.#confirmed || !this.#state.following) {
       this.#deps.logger.info(
         { pollIntervalMs: this.#deps.pollIntervalMs, recovered: this.#confirmed },
@@ -148,14 +165,18 @@ export class AuditFollower {
     this.#schedule(this.#deps.pollIntervalMs);
   }
 
-  #handle(events: readonly PermissionEvent[], keepAfterSeconds: number): void {
+  #handle(events: readonly PermissionEvent[], keepAfterSeconds: number, readAt: number): void {
     const { own, targets, queue, metrics } = this.#deps;
     const queued = new Set<string>();
     const deleted = new Set<string>();
     const counts = new Map<string, number>();
+    let lateMs = 0;
     for (const event of events) {
       if (this.#handled.has(event.id)) continue;
       this.#handled.set(event.id, event.effectiveAt);
+      // Only entries that appeared after an earlier read (late ones) say how late the log runs.
+      if (this.#readUpTo !== undefined && event.effectiveAt * 1000 < this.#readUpTo)
+        lateMs = Math.max(lateMs, readAt - event.effectiveAt * 1000);
       counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
       if (event.type === PERMISSION_CREATED) {
         if (!own.tookCreate(event.permissionId) && targets.hasCheckpoint(event.checkpoint))
@@ -180,6 +201,20 @@ export class AuditFollower {
     for (const [id, effectiveAt] of this.#handled)
       if (effectiveAt < keepAfterSeconds - 1) this.#handled.delete(id);
     own.prune();
+    this.#warnIfLate(lateMs, readAt);
+  }
+
+  /**
+   * An entry later than the overlap is never read: say so while there is still margin, since the
+   * safety-net list (AUDIT_RESYNC_INTERVAL) would be the only thing to find what it records.
+   */
+  #warnIfLate(lateMs: number, now: number): void {
+    if (lateMs <= OVERLAP_MS / 2 || now - this.#warnedLateAt < 3_600_000) return;
+    this.#warnedLateAt = now;
+    this.#deps.logger.warn(
+      { lateSeconds: Math.round(lateMs / 1000), overlapSeconds: OVERLAP_MS / 1000 },
+      'audit log entries appear late, close to the overlap each read repeats: later ones would be found only by the next full list',
+    );
   }
 
   #failed(error: unknown): void {

@@ -3,6 +3,7 @@ import {
   AuditFollower,
   type DriftTargets,
   FAILURES_BEFORE_FALLBACK,
+  MAX_DEFERRED_POLLS,
   OVERLAP_MS,
   RETRY_MS,
 } from '../../src/drift/audit-follower.js';
@@ -73,7 +74,7 @@ const outage = () =>
     status: 503,
   });
 
-function rig(setting: 'auto' | 'on' = 'auto') {
+function rig(setting: 'auto' | 'on' = 'auto', busy?: () => boolean) {
   const log = fakeLog();
   const own = new OwnChanges();
   const grants = new Map<string, string>([['cp_recorded', 'ckpt-a']]);
@@ -104,6 +105,7 @@ function rig(setting: 'auto' | 'on' = 'auto') {
     own,
     targets,
     queue,
+    ...(busy ? { busy } : {}),
     logger,
     metrics: {
       events: (type, n) => events.set(type, (events.get(type) ?? 0) + n),
@@ -228,6 +230,38 @@ describe('AuditFollower', () => {
     expect(r.lines.find((l) => l.msg?.toString().startsWith('audit log not followed'))?.level).toBe('error');
     await vi.advanceTimersByTimeAsync(RETRY_MS);
     expect(r.follower.unready()).toEqual([]);
+    r.follower.stop();
+  });
+
+  it('puts polls off while passes wait in the queue, for at most MAX_DEFERRED_POLLS intervals', async () => {
+    let busy = true;
+    const r = rig('auto', () => busy);
+    r.follower.start();
+    await vi.advanceTimersByTimeAsync(POLL_MS * (MAX_DEFERRED_POLLS - 1));
+    expect(r.log.reads).toEqual([]);
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    // Still busy, but a mass change must not blind the follower for longer: it reads everything since start.
+    expect(r.log.reads).toEqual([(T0 - OVERLAP_MS) / 1000]);
+    busy = false;
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    expect(r.log.reads).toHaveLength(2);
+    r.follower.stop();
+  });
+
+  it('warns when entries appear so late that the overlap is nearly used up', async () => {
+    const r = rig();
+    r.follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const changedAt = Date.now();
+    r.log.add(created('ckpt-a', 'cp_late', changedAt), changedAt + OVERLAP_MS * 0.75);
+    await vi.advanceTimersByTimeAsync(POLL_MS * 2);
+    expect(r.lines.some((l) => l.msg?.toString().startsWith('audit log entries appear late'))).toBe(false);
+    expect(r.added).toEqual([]);
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    expect(r.added).toEqual(['ckpt-a']);
+    const warning = r.lines.find((l) => l.msg?.toString().startsWith('audit log entries appear late'));
+    expect(warning).toMatchObject({ level: 'warn', overlapSeconds: OVERLAP_MS / 1000 });
+    expect(Number(warning?.lateSeconds)).toBeGreaterThan(OVERLAP_MS / 2000);
     r.follower.stop();
   });
 

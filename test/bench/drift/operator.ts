@@ -92,6 +92,7 @@ export function assembleOperator(
           own,
           targets: cache,
           queue,
+          busy: () => queue.length >= settings.workers,
           logger,
           random: options.random,
         });

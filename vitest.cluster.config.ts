@@ -16,6 +16,7 @@ export default defineConfig({
       'test/e2e/reconcile-errors.test.ts',
       'test/e2e/operator-leader-election.test.ts',
       'test/e2e/reconcile-drift.test.ts',
+      'test/e2e/reconcile-audit-log.test.ts',
     ],
     environment: 'node',
     globalSetup: ['test/support/build-once.ts', 'test/cluster/global-setup.ts'],

@@ -103,7 +103,9 @@ async function showOperator(
       KUBECONFIG: kubeconfig,
       OPENAI_BASE_URL: openai.baseURL,
       OPENAI_ADMIN_KEY: openai.adminKey,
-      // The demo shows drift put right within seconds; a real deployment keeps the 30s floor.
+      // The demo shows drift put right within seconds: the audit log is read every 2s (30s in a
+      // real deployment), and the stand-in's log shows a change at once.
+      AUDIT_LOG_POLL_INTERVAL: '2s',
       RESYNC_INTERVAL: '3s',
       MIN_RESYNC_INTERVAL: '3s',
       LEADER_ELECTION: 'false',
@@ -243,7 +245,7 @@ async function showOperator(
 
     const weather = 'ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd';
     await step(
-      '4. Drift: someone revokes proj_analytics01 by hand; the next drift check (3s) grants it again',
+      '4. Drift: someone revokes proj_analytics01 by hand; the audit log shows it at the next read (2s) and it is granted again',
       async () => {
         for (const permission of openai.store
           .permissions(weather)

@@ -550,6 +550,69 @@ describe('the shared rate limiter', () => {
   });
 });
 
+describe('the audit log', () => {
+  const since = () => Math.floor(Date.now() / 1000) - 60;
+
+  it("reads every page of the organisation's permission events, a person's and the operator's", async () => {
+    const api = client();
+    const start = since();
+    await api.grant(checkpoint, projects(150, 'audit'));
+    const byHand = standIn.store.addPermission(checkpoint, 'proj_byhand');
+    standIn.store.removePermission(checkpoint, byHand.id);
+    standIn.clearRequests();
+    observed = [];
+    const events = (await api.permissionEvents(start)).filter(
+      (e) => e.type === 'checkpoint.permission.deleted' || e.checkpoint === checkpoint,
+    );
+    const created = events.filter((e) => e.type === 'checkpoint.permission.created');
+    expect(created).toHaveLength(151);
+    expect(
+      created.find((e) => e.type === 'checkpoint.permission.created' && e.projectId === 'proj_byhand'),
+    ).toMatchObject({
+      permissionId: byHand.id,
+      checkpoint,
+    });
+    expect(
+      events.filter((e) => e.type === 'checkpoint.permission.deleted').map((e) => e.permissionId),
+    ).toContain(byHand.id);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    // Pages of 100, each through the limiter and counted under its own operation.
+    const pages = standIn.requests().filter((r) => r.operation === 'audit_log');
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(observed.every(([operation, code]) => operation === 'audit_log' && code === '200')).toBe(true);
+  });
+
+  it('asks only for events since the given time', async () => {
+    const api = client();
+    await api.grant(checkpoint, ['proj_before']);
+    const later = Math.floor(Date.now() / 1000) + 3600;
+    expect(await api.permissionEvents(later)).toEqual([]);
+  });
+
+  it('an organisation without audit logging refuses with a terminal 403 that names the log, not a checkpoint', async () => {
+    standIn.auditLog.configure({ enabled: false });
+    try {
+      const error = await failure(client().permissionEvents(since()));
+      expect(error).toBeInstanceOf(TerminalError);
+      expect(error).toMatchObject({ status: 403, reason: 'Forbidden', operation: 'audit_log' });
+      expect(error.message).toMatch(/^OpenAI audit log read: 403 /);
+      expect(error.message).not.toContain(standIn.adminKey);
+    } finally {
+      standIn.auditLog.configure({ enabled: true });
+    }
+  });
+
+  it('a failed page is retried on its own', async () => {
+    standIn.faults.inject({ kind: 'server-error', operation: 'audit_log' });
+    await client().grant(checkpoint, ['proj_retried']);
+    const events = await client().permissionEvents(since());
+    expect(
+      events.some((e) => e.type === 'checkpoint.permission.created' && e.projectId === 'proj_retried'),
+    ).toBe(true);
+    expect(waits).toHaveLength(1);
+  });
+});
+
 describe('secrets', () => {
   it('no log line or error message of this suite contains a key', () => {
     expect(logLines.length).toBeGreaterThan(20);

@@ -52,6 +52,13 @@ export interface AuditFollowerDeps {
   random?: () => number;
 }
 
+/** What one poll found, over all its pages. */
+interface PollRead {
+  queued: Set<string>;
+  events: number;
+  lateMs: number;
+}
+
 type State = { following: true } | { following: false; reason: 'refused' | 'failing'; problem: string };
 
 /**
@@ -140,9 +147,14 @@ export class AuditFollower {
     this.#deferred = 0;
     const started = this.#now();
     const from = this.#readFrom ?? started - OVERLAP_MS;
-    let events: PermissionEvent[];
+    const read: PollRead = { queued: new Set(), events: 0, lateMs: 0 };
     try {
-      events = await this.#deps.api.permissionEvents(from / 1000, this.#stop.signal);
+      // Page by page: a catch-up after a busy spell can hold tens of thousands of entries, and
+      // what a page queued stays queued if a later page fails (the retry skips handled entries).
+      for await (const page of this.#deps.api.permissionEvents(from / 1000, this.#stop.signal)) {
+        if (!this.#running) return;
+        this.#handlePage(page, read, started);
+      }
     } catch (error: unknown) {
       if (!this.#running) return;
       this.#failed(error);
@@ -151,7 +163,7 @@ export class AuditFollower {
     if (!this.#running) return;
     this.#deps.metrics?.poll('success');
     this.#failures = 0;
-    this.#handle(events, (started - OVERLAP_MS) / 1000, started);
+    this.#finishRead(read, started);
     this.#readUpTo = started;
     this.#readFrom = started - OVERLAP_MS;
     if (!this.#confirmed || !this.#state.following) {
@@ -165,18 +177,18 @@ export class AuditFollower {
     this.#schedule(this.#deps.pollIntervalMs);
   }
 
-  #handle(events: readonly PermissionEvent[], keepAfterSeconds: number, readAt: number): void {
+  #handlePage(page: readonly PermissionEvent[], read: PollRead, readAt: number): void {
     const { own, targets, queue, metrics } = this.#deps;
     const queued = new Set<string>();
     const deleted = new Set<string>();
     const counts = new Map<string, number>();
-    let lateMs = 0;
-    for (const event of events) {
+    for (const event of page) {
       if (this.#handled.has(event.id)) continue;
       this.#handled.set(event.id, event.effectiveAt);
+      read.events += 1;
       // Only entries that appeared after an earlier read (late ones) say how late the log runs.
       if (this.#readUpTo !== undefined && event.effectiveAt * 1000 < this.#readUpTo)
-        lateMs = Math.max(lateMs, readAt - event.effectiveAt * 1000);
+        read.lateMs = Math.max(read.lateMs, readAt - event.effectiveAt * 1000);
       counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
       if (event.type === PERMISSION_CREATED) {
         if (!own.tookCreate(event.permissionId) && targets.hasCheckpoint(event.checkpoint))
@@ -188,20 +200,24 @@ export class AuditFollower {
     if (deleted.size > 0)
       for (const checkpoint of targets.checkpointsHolding(deleted).values()) queued.add(checkpoint);
     for (const [type, count] of counts) metrics?.events(type, count);
-    for (const checkpoint of queued) queue.add(checkpoint);
-    if (queued.size > 0) {
+    for (const checkpoint of queued) {
+      queue.add(checkpoint);
+      read.queued.add(checkpoint);
+    }
+  }
+
+  #finishRead(read: PollRead, readAt: number): void {
+    if (read.queued.size > 0) {
       this.#deps.logger.info(
-        {
-          checkpoints: [...queued],
-          events: counts.size === 0 ? 0 : [...counts.values()].reduce((a, b) => a + b),
-        },
+        { checkpoints: [...read.queued], events: read.events },
         'audit log: permissions changed outside the operator; checking their checkpoints',
       );
     }
+    const keepAfterSeconds = (readAt - OVERLAP_MS) / 1000;
     for (const [id, effectiveAt] of this.#handled)
       if (effectiveAt < keepAfterSeconds - 1) this.#handled.delete(id);
-    own.prune();
-    this.#warnIfLate(lateMs, readAt);
+    this.#deps.own.prune();
+    this.#warnIfLate(read.lateMs, readAt);
   }
 
   /**

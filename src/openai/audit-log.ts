@@ -33,10 +33,10 @@ export type PermissionEvent = PermissionCreatedEvent | PermissionDeletedEvent;
 
 export interface AuditLogApi {
   /**
-   * Every checkpoint-permission event with `effective_at` at or after `sinceSeconds`, every page
-   * followed, in no particular order. Fails with the kinds of ./errors.ts: a TerminalError when
-   * the organisation or the key may not read the log (audit logging off, a key without the
-   * scope), a TransientError when trying again may help.
+   * Every checkpoint-permission event with `effective_at` at or after `sinceSeconds`, a page at
+   * a time, every page followed, in no particular order. Fails with the kinds of ./errors.ts: a
+   * TerminalError when the organisation or the key may not read the log (audit logging off, a
+   * key without the scope), a TransientError when trying again may help.
    */
-  permissionEvents(sinceSeconds: number, signal?: AbortSignal): Promise<PermissionEvent[]>;
+  permissionEvents(sinceSeconds: number, signal?: AbortSignal): AsyncIterable<readonly PermissionEvent[]>;
 }

@@ -136,8 +136,10 @@ export class SdkPermissionsApi implements PermissionsApi, AuditLogApi {
    * The organisation's checkpoint-permission events since `sinceSeconds`: one request per page
    * of 100, each through the rate limiter and retried on its own like a list page.
    */
-  async permissionEvents(sinceSeconds: number, signal?: AbortSignal): Promise<PermissionEvent[]> {
-    const events: PermissionEvent[] = [];
+  async *permissionEvents(
+    sinceSeconds: number,
+    signal?: AbortSignal,
+  ): AsyncIterable<readonly PermissionEvent[]> {
     const cursors = new Set<string>();
     let after: string | undefined;
     for (;;) {
@@ -154,8 +156,8 @@ export class SdkPermissionsApi implements PermissionsApi, AuditLogApi {
         decodeAuditPage,
         signal,
       );
-      events.push(...page.events);
-      if (!page.hasMore || page.lastId === undefined) return events;
+      yield page.events;
+      if (!page.hasMore || page.lastId === undefined) return;
       if (cursors.has(page.lastId)) {
         throw classifyError(new BodyShapeError(`cursor ${page.lastId} came back twice`), {
           operation: 'audit_log',

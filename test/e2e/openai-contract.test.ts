@@ -1,6 +1,7 @@
 import { type OpenAIStandIn, startOpenAIStandIn, type WirePage } from '@checkpoint-share/sandbox/openai-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
+import type { PermissionEvent } from '../../src/openai/audit-log.js';
 import {
   type OpenAIPermissionError,
   type Operation,
@@ -552,6 +553,11 @@ describe('the shared rate limiter', () => {
 
 describe('the audit log', () => {
   const since = () => Math.floor(Date.now() / 1000) - 60;
+  const read = async (api: SdkPermissionsApi, from: number): Promise<PermissionEvent[]> => {
+    const events: PermissionEvent[] = [];
+    for await (const page of api.permissionEvents(from)) events.push(...page);
+    return events;
+  };
 
   it("reads every page of the organisation's permission events, a person's and the operator's", async () => {
     const api = client();
@@ -561,7 +567,7 @@ describe('the audit log', () => {
     standIn.store.removePermission(checkpoint, byHand.id);
     standIn.clearRequests();
     observed = [];
-    const events = (await api.permissionEvents(start)).filter(
+    const events = (await read(api, start)).filter(
       (e) => e.type === 'checkpoint.permission.deleted' || e.checkpoint === checkpoint,
     );
     const created = events.filter((e) => e.type === 'checkpoint.permission.created');
@@ -586,13 +592,13 @@ describe('the audit log', () => {
     const api = client();
     await api.grant(checkpoint, ['proj_before']);
     const later = Math.floor(Date.now() / 1000) + 3600;
-    expect(await api.permissionEvents(later)).toEqual([]);
+    expect(await read(api, later)).toEqual([]);
   });
 
   it('an organisation without audit logging refuses with a terminal 403 that names the log, not a checkpoint', async () => {
     standIn.auditLog.configure({ enabled: false });
     try {
-      const error = await failure(client().permissionEvents(since()));
+      const error = await failure(read(client(), since()));
       expect(error).toBeInstanceOf(TerminalError);
       expect(error).toMatchObject({ status: 403, reason: 'Forbidden', operation: 'audit_log' });
       expect(error.message).toMatch(/^OpenAI audit log read: 403 /);
@@ -605,7 +611,7 @@ describe('the audit log', () => {
   it('a failed page is retried on its own', async () => {
     standIn.faults.inject({ kind: 'server-error', operation: 'audit_log' });
     await client().grant(checkpoint, ['proj_retried']);
-    const events = await client().permissionEvents(since());
+    const events = await read(client(), since());
     expect(
       events.some((e) => e.type === 'checkpoint.permission.created' && e.projectId === 'proj_retried'),
     ).toBe(true);

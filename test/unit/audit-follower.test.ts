@@ -41,11 +41,11 @@ function fakeLog() {
   const reads: number[] = [];
   const failures: Error[] = [];
   const api: AuditLogApi = {
-    async permissionEvents(sinceSeconds) {
+    async *permissionEvents(sinceSeconds) {
       reads.push(sinceSeconds);
       const failure = failures.shift();
       if (failure) throw failure;
-      return entries
+      yield entries
         .filter((e) => e.visibleAt <= Date.now() && e.event.effectiveAt >= sinceSeconds)
         .map((e) => e.event);
     },
@@ -263,6 +263,37 @@ describe('AuditFollower', () => {
     expect(warning).toMatchObject({ level: 'warn', overlapSeconds: OVERLAP_MS / 1000 });
     expect(Number(warning?.lateSeconds)).toBeGreaterThan(OVERLAP_MS / 2000);
     r.follower.stop();
+  });
+
+  it('keeps what an earlier page queued when a later page fails, and handles no entry twice', async () => {
+    const own = new OwnChanges();
+    const added: string[] = [];
+    let calls = 0;
+    const first = created('ckpt-a', 'cp_hand_a', T0);
+    const second = created('ckpt-b', 'cp_hand_b', T0);
+    const follower = new AuditFollower({
+      api: {
+        async *permissionEvents() {
+          calls += 1;
+          yield [first];
+          if (calls === 1) throw outage();
+          yield [second];
+        },
+      },
+      setting: 'auto',
+      pollIntervalMs: POLL_MS,
+      listIntervalMs: LIST_MS,
+      own,
+      targets: { hasCheckpoint: () => true, checkpointsHolding: () => new Map(), checkpoints: () => [] },
+      queue: { add: (k) => added.push(k), addAfter: () => undefined },
+      logger: createLogger({ level: 'silent' }),
+    });
+    follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(added).toEqual(['ckpt-a']);
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    expect(added).toEqual(['ckpt-a', 'ckpt-b']);
+    follower.stop();
   });
 
   it('reads nothing once stopped (leadership lost)', async () => {

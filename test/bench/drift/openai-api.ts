@@ -83,11 +83,16 @@ export class OpenAIModel implements PermissionsApi, AuditLogApi {
     this.organisation.delete(checkpoint, permissionId, 'operator');
   }
 
-  async permissionEvents(sinceSeconds: number, signal?: AbortSignal): Promise<PermissionEvent[]> {
+  async *permissionEvents(
+    sinceSeconds: number,
+    signal?: AbortSignal,
+  ): AsyncIterable<readonly PermissionEvent[]> {
     for (let page = 1; ; page += 1) {
       await this.#request('audit_log', signal);
       const events = this.organisation.events(Math.floor(sinceSeconds));
-      if (page >= pagesOf(events.length)) return events;
+      // Each page as the log stood when it was asked for: 100 entries of the window, in turn.
+      yield events.slice((page - 1) * 100, page * 100);
+      if (page >= pagesOf(events.length)) return;
     }
   }
 

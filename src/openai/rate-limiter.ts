@@ -43,11 +43,12 @@ export interface RateLimiterOptions {
 
 /**
  * From the scale benchmark on a loaded two-core machine (README, "Scale benchmark"): between
- * acquire() and the request's arrival at the stand-in, half the delay was in this process
- * (undici, a busy event loop, GC) and half at the receiver; two requests a second apart
- * differed by up to 21-24 ms in runs with the default four workers, 44 ms with eight.
+ * acquire() and the request's arrival at the stand-in, two requests a second apart differed by
+ * 21-24 ms at 2,000 shares, and by up to 64 ms at 10,000 while the operator was busiest (its
+ * first seconds as leader): the event loop, GC and the CPU the processes share hold a request
+ * back after its start here.
  */
-export const DEFAULT_WINDOW_MARGIN_MS = 40;
+export const DEFAULT_WINDOW_MARGIN_MS = 70;
 
 /** What the OpenAI client needs from a limiter; RateLimiter is the one the operator shares. */
 export interface RequestLimiter {

@@ -230,9 +230,7 @@ describe('the Deployment', () => {
     const read = Object.values(SETTINGS)
       .map((setting) => setting.env)
       .filter((name) => name !== 'KUBECONFIG');
-    expect(
-      [...env.keys()].filter((name) => !RUNTIME.includes(name)).sort(),
-    ).toEqual([...read].sort());
+    expect([...env.keys()].filter((name) => !RUNTIME.includes(name)).sort()).toEqual([...read].sort());
   });
 
   it('yields a valid config: all namespaces, leader election on, the probes port', () => {
@@ -613,9 +611,7 @@ describe('the multi-tenant overlay', () => {
   it('turns SHARE_POLICY to enforce and changes no other setting', () => {
     expect(settings.get('SHARE_POLICY')).toBe('enforce');
     // A strategic merge moves the entry it merges to the front; the set is what counts.
-    expect([...settings.keys()].sort()).toEqual(
-      [...DESIGN_SETTINGS, ...RUNTIME].sort(),
-    );
+    expect([...settings.keys()].sort()).toEqual([...DESIGN_SETTINGS, ...RUNTIME].sort());
     for (const [name, value] of env)
       if (name !== 'SHARE_POLICY') expect(settings.get(name)).toBe(value.value);
   });

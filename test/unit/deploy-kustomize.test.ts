@@ -49,7 +49,7 @@ const podSpec = deployment.spec?.template.spec;
 /** The runtime's settings the Deployment sets after the operator's: V8's heap limits, glibc's malloc. */
 const RUNTIME = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_'];
 /** RSS of the operator outside the V8 heap (binary, native code, sockets), from the scale benchmark. */
-const OUTSIDE_HEAP_MIB = 128;
+const OUTSIDE_HEAP_MIB = 100;
 
 /** A Kubernetes memory quantity in Mi or Gi, in MiB. */
 function mebibytes(quantity: string | number | undefined): number {

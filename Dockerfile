@@ -14,6 +14,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build's second step: `run` and what it reaches of its dependencies, in one file.
+COPY deploy/bundle.mjs ./deploy/
 RUN npm run build
 
 # Production dependencies only. No dependency of the operator has an install script, so

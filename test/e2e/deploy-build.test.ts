@@ -135,6 +135,15 @@ describe('the build the Dockerfile runs', () => {
   it("emits the package's bin, the image's ENTRYPOINT", () => {
     expect(existsSync(join(appDir, 'dist', bin))).toBe(true);
   });
+
+  it('bundles `run` without the Kubernetes API groups it never calls (deploy/bundle.mjs)', () => {
+    const main = readFileSync(join(appDir, 'dist', bin), 'utf8');
+    expect(main).toContain('ObservableCustomObjectsApi');
+    expect(main).toContain('ObservableCoordinationV1Api');
+    expect(main).not.toContain('ObservableAdmissionregistrationV1Api');
+    expect(main).not.toContain('ObservableAppsV1Api');
+    expect(main.length).toBeLessThan(6_000_000);
+  });
 });
 
 describe("the image's files", () => {

@@ -90,7 +90,8 @@ describe('Dockerfile: stages and base images', () => {
 
   it('installs every dependency and compiles in the build stage, with the package build script', () => {
     expect(runs(build)).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
-    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    // tsc, then deploy/bundle.mjs: `run` in one file, without the dependency code it never reaches.
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json && node deploy/bundle.mjs');
   });
 
   it('installs production dependencies only, running no install script, in their own stage', () => {

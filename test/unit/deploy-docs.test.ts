@@ -63,7 +63,7 @@ describe('deploy/README.md', () => {
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
       // Not settings of the operator but of Node.js and glibc: documented under Sizing.
-      if (variable.name === 'NODE_OPTIONS' || variable.name === 'MALLOC_ARENA_MAX') continue;
+      if (['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_'].includes(variable.name)) continue;
       if (variable.value)
         expect(rows.get(variable.name)?.[0], variable.name).toContain(`\`${variable.value}\``);
     }
@@ -76,6 +76,8 @@ describe('deploy/README.md', () => {
     expect(sizing).toContain(`\`NODE_OPTIONS=${nodeOptions}\``);
     const arenas = container?.env?.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
     expect(sizing).toContain(`\`MALLOC_ARENA_MAX=${arenas}\``);
+    const trim = container?.env?.find((e) => e.name === 'MALLOC_TRIM_THRESHOLD_')?.value;
+    expect(sizing).toContain(`\`MALLOC_TRIM_THRESHOLD_=${trim}\``);
     expect(sizing).toContain(`\`${container?.resources?.requests?.memory}\``);
     expect(sizing).toContain(`\`${container?.resources?.limits?.memory}\``);
   });
@@ -86,7 +88,7 @@ describe('deploy/README.md', () => {
     const rendered = renderOverlay(`resources:\n  - DEPLOY_BASE\n${block ?? ''}`);
     const controller = only<V1Deployment>(rendered, 'Deployment').spec?.template.spec?.containers[0];
     const env = new Map((controller?.env ?? []).map((e) => [e.name, e.value]));
-    expect(env.get('NODE_OPTIONS')).toBe('--max-old-space-size=256 --max-semi-space-size=4');
+    expect(env.get('NODE_OPTIONS')).toBe('--max-old-space-size=256 --max-semi-space-size=2');
     expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
     expect(env.get('SHARE_POLICY')).toBe('open');
     expect(controller?.resources?.limits?.memory).toBe('512Mi');

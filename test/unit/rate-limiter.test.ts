@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/openai/errors.js';
-import { type LimiterClock, RateLimiter } from '../../src/openai/rate-limiter.js';
+import { DEFAULT_WINDOW_MARGIN_MS, type LimiterClock, RateLimiter } from '../../src/openai/rate-limiter.js';
 import { SdkPermissionsApi } from '../../src/openai/sdk-permissions.js';
 
 /**
@@ -78,7 +78,8 @@ describe('RateLimiter', () => {
     { reason: 'fractional rate 0.5 rps, burst 2', rate: 0.5, burst: 2, callers: 12 },
   ])('never exceeds burst + rate × window: $reason', async ({ rate, burst, callers }) => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter({ requestsPerSecond: rate, burst, clock });
+    // The bucket alone: the one-second window's margin is tested apart.
+    const limiter = new RateLimiter({ requestsPerSecond: rate, burst, windowMarginMs: 0, clock });
     const starts: number[] = [];
     const all = Promise.all(
       Array.from({ length: callers }, () => limiter.acquire().then(() => starts.push(clock.now()))),
@@ -105,7 +106,7 @@ describe('RateLimiter', () => {
 
   it('refills while idle, but never beyond the burst', async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter({ requestsPerSecond: 2, burst: 2, clock });
+    const limiter = new RateLimiter({ requestsPerSecond: 2, burst: 2, windowMarginMs: 0, clock });
     await limiter.acquire();
     await limiter.acquire();
     clock.time = 60_000;
@@ -128,7 +129,7 @@ describe('RateLimiter', () => {
         this.time += ms;
       },
     };
-    const limiter = new RateLimiter({ requestsPerSecond: 10, burst: 1, clock });
+    const limiter = new RateLimiter({ requestsPerSecond: 10, burst: 1, windowMarginMs: 0, clock });
     const starts: number[] = [];
     for (let i = 0; i < 25; i++) {
       await limiter.acquire();
@@ -144,6 +145,11 @@ describe('RateLimiter', () => {
     { reason: 'infinite rate', options: { requestsPerSecond: Number.POSITIVE_INFINITY } },
     { reason: 'zero burst', options: { requestsPerSecond: 1, burst: 0 } },
     { reason: 'fractional burst', options: { requestsPerSecond: 1, burst: 1.5 } },
+    { reason: 'negative window margin', options: { requestsPerSecond: 1, windowMarginMs: -1 } },
+    {
+      reason: 'infinite window margin',
+      options: { requestsPerSecond: 1, windowMarginMs: Number.POSITIVE_INFINITY },
+    },
   ])('refuses $reason', ({ options }) => {
     expect(() => new RateLimiter(options)).toThrow(RangeError);
   });
@@ -183,6 +189,62 @@ describe('RateLimiter', () => {
       expect(busiestSecond(starts)).toBeLessThanOrEqual(rate);
     },
   );
+
+  describe('the one-second window, counted on real start times', () => {
+    /** Starts in the busiest window of `windowMs`, [t, t + windowMs). */
+    const busiest = (starts: number[], windowMs: number) => {
+      const sorted = [...starts].sort((a, b) => a - b);
+      let most = 0;
+      for (let i = 0, j = 0; i < sorted.length; i++) {
+        while (j < sorted.length && (sorted[j] ?? 0) < (sorted[i] ?? 0) + windowMs) j++;
+        most = Math.max(most, j - i);
+      }
+      return most;
+    };
+
+    it('a caller woken late does not start closer to the next ones than the window allows', async () => {
+      // Every 7th sleep ends 15 ms late, as on a busy event loop: the bucket's due times stay on
+      // schedule, so without the window the late caller and the next one would start together.
+      const clock = new ManualClock();
+      let sleeps = 0;
+      const sleep = clock.sleep.bind(clock);
+      clock.sleep = (ms, signal) => sleep(ms + (++sleeps % 7 === 0 ? 15 : 0), signal);
+      const limiter = new RateLimiter({ requestsPerSecond: 50, windowMarginMs: 0, clock });
+      const starts: number[] = [];
+      const all = Promise.all(
+        Array.from({ length: 400 }, () => limiter.acquire().then(() => void starts.push(clock.now()))),
+      );
+      await clock.runUntilIdle();
+      await all;
+      expect(starts).toHaveLength(400);
+      expect(busiest(starts, 1000)).toBe(50);
+    });
+
+    it.each([
+      { rate: 50, callers: 500 },
+      { rate: 5, callers: 60 },
+      { rate: 2.5, callers: 30 },
+    ])(
+      'by default keeps DEFAULT_WINDOW_MARGIN_MS to spare: at most ceil($rate) starts in any window of a second plus the margin',
+      async ({ rate, callers }) => {
+        const clock = new ManualClock();
+        const limiter = new RateLimiter({ requestsPerSecond: rate, clock });
+        const starts: number[] = [];
+        const all = Promise.all(
+          Array.from({ length: callers }, () => limiter.acquire().then(() => void starts.push(clock.now()))),
+        );
+        await clock.runUntilIdle();
+        await all;
+        expect(busiest(starts, 1000 + DEFAULT_WINDOW_MARGIN_MS)).toBe(Math.ceil(rate));
+        // And no slower than the bucket or the window demands: the margin costs margin/1000 of
+        // the rate where the window binds, nothing more.
+        const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
+        const bucket = ((callers - 1) * 1000) / rate;
+        const window = ((callers - 1) / Math.ceil(rate)) * (1000 + DEFAULT_WINDOW_MARGIN_MS);
+        expect(span).toBeLessThanOrEqual(Math.max(bucket, window) + 1000 / rate);
+      },
+    );
+  });
 
   describe('pauseFor (a 429 that speaks for the whole organisation)', () => {
     it('holds every request until the pause ends, then serves them at the rate', async () => {

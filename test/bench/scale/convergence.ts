@@ -28,6 +28,9 @@ export function permissionProblems(fleet: Fleet, openai: OpenAIStandIn, limit = 
   return problems.slice(0, limit);
 }
 
+/** What still keeps OpenAI from holding exactly the wanted permissions, at most `limit` lines. */
+export type PermissionCheck = (limit: number) => Promise<string[]>;
+
 /**
  * Converged: every share Ready for its generation, and OpenAI holding exactly the wanted
  * permissions (each wanted project once, nothing else). Readiness is kept from the store's
@@ -41,7 +44,7 @@ export class ConvergenceWatch {
 
   constructor(
     kube: KubeStandIn,
-    private readonly openai: OpenAIStandIn,
+    private readonly permissions: PermissionCheck,
     private readonly fleet: Fleet,
   ) {
     this.stopFeed = kube.store.onChange((change) => {
@@ -56,19 +59,19 @@ export class ConvergenceWatch {
     return this.ready.size;
   }
 
-  /** Looks once; records the first time the state is converged. */
-  check(now = Date.now()): boolean {
+  /** Looks once; records the first time (`now`, before OpenAI is asked) the state is converged. */
+  async check(now = Date.now()): Promise<boolean> {
     if (this.ready.size < this.fleet.shares.length) return false;
-    if (permissionProblems(this.fleet, this.openai, 1).length > 0) return false;
+    if ((await this.permissions(1)).length > 0) return false;
     this.convergedAt ??= now;
     return true;
   }
 
-  problems(): string[] {
+  async problems(): Promise<string[]> {
     const notReady = this.fleet.shares.length - this.ready.size;
     return [
       ...(notReady > 0 ? [`${notReady} of ${this.fleet.shares.length} shares not Ready`] : []),
-      ...permissionProblems(this.fleet, this.openai),
+      ...(await this.permissions(20)),
     ];
   }
 

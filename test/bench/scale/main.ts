@@ -1,6 +1,7 @@
 /**
  * `npm run bench:scale -- [--shares N] [--checkpoints M] [--seed S] [--idle-seconds T]
- * [--node-options="--max-old-space-size=N ..."] [--profile DIR] [--operator MAIN_JS] [--out FILE]`: the scale benchmark (see
+ * [--resync-interval D] [--node-options="--max-old-space-size=N ..."] [--profile DIR]
+ * [--operator MAIN_JS] [--out FILE]`: the scale benchmark (see
  * ./scale-bench.ts). Prints the table and the figures, and writes the figures as JSON to FILE
  * (default scale-bench.json). Run through ./run-ts.ts, which loads the TypeScript.
  */
@@ -11,7 +12,7 @@ import { reportText } from './report.js';
 import { runScaleBench } from './scale-bench.js';
 
 const USAGE =
-  'usage: npm run bench:scale -- [--shares N] [--checkpoints M] [--seed S] [--idle-seconds T] [--node-options="--max-old-space-size=N ..."] [--profile DIR] [--operator dist/main.js] [--out FILE]';
+  'usage: npm run bench:scale -- [--shares N] [--checkpoints M] [--seed S] [--idle-seconds T] [--resync-interval 60s] [--node-options="--max-old-space-size=N ..."] [--profile DIR] [--operator dist/main.js] [--out FILE]';
 
 function count(raw: string | undefined, flag: string, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -31,6 +32,7 @@ try {
       checkpoints: { type: 'string' },
       seed: { type: 'string' },
       'idle-seconds': { type: 'string' },
+      'resync-interval': { type: 'string' },
       'node-options': { type: 'string' },
       profile: { type: 'string' },
       operator: { type: 'string' },
@@ -44,6 +46,7 @@ try {
     checkpoints: count(values.checkpoints, 'checkpoints', 2_000),
     seed: count(values.seed, 'seed', 1),
     idleSeconds: count(values['idle-seconds'], 'idle-seconds', 60, 0),
+    ...(values['resync-interval'] === undefined ? {} : { resyncInterval: values['resync-interval'] }),
     ...(values['node-options'] === undefined ? {} : { nodeOptions: values['node-options'] }),
     ...(profile === undefined ? {} : { profileDir: profile }),
     ...(values.operator === undefined ? {} : { operatorMain: resolve(values.operator) }),

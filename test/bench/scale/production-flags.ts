@@ -10,8 +10,11 @@ interface Deployment {
   };
 }
 
-/** The runtime's own settings deploy/ sets beside the operator's: V8's heap limits, malloc's arenas. */
-export const RUNTIME_SETTINGS = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'] as const;
+/**
+ * The runtime's own settings deploy/ sets beside the operator's: V8's heap limits, malloc's
+ * arenas and trim threshold.
+ */
+export const RUNTIME_SETTINGS = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_'] as const;
 
 function productionEnv(path: string): Map<string, string> {
   const deployment = parse(readFileSync(path, 'utf8')) as Deployment;
@@ -27,7 +30,7 @@ export function productionNodeOptions(path = DEPLOYMENT): string {
   return productionEnv(path).get('NODE_OPTIONS') ?? '';
 }
 
-/** The other runtime settings of the controller container (MALLOC_ARENA_MAX), as set there. */
+/** The other runtime settings of the controller container (glibc's malloc), as set there. */
 export function productionRuntimeEnv(path = DEPLOYMENT): Record<string, string> {
   const env = productionEnv(path);
   return Object.fromEntries(

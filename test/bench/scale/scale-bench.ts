@@ -109,15 +109,18 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleFigures
         ...(nodeOptions === '' ? {} : { NODE_OPTIONS: nodeOptions }),
         ...productionRuntimeEnv(),
       },
-      options.profileDir === undefined
-        ? {}
-        : {
-            nodeArgs: [
-              '--cpu-prof',
-              `--diagnostic-dir=${options.profileDir}`,
-              '--heapsnapshot-signal=SIGUSR2',
-            ],
-          },
+      {
+        ...(options.operatorMain === undefined ? {} : { main: options.operatorMain }),
+        ...(options.profileDir === undefined
+          ? {}
+          : {
+              nodeArgs: [
+                '--cpu-prof',
+                `--diagnostic-dir=${options.profileDir}`,
+                '--heapsnapshot-signal=SIGUSR2',
+              ],
+            }),
+      },
     );
     const pid = operator.pid ?? 0;
     let exited = false;

@@ -41,6 +41,12 @@ export interface ScaleFigures {
     settledExternalMiB: number;
     cpuSecondsToConverge: number;
   };
+  /** From converging until the audit-log follower reads one page a poll again. */
+  auditLogCatchUp: {
+    seconds: number;
+    openaiCalls: Record<string, number>;
+    operatorCpuSeconds: number;
+  };
   idle: {
     seconds: number;
     /** Writes other than the Lease's renewals. */

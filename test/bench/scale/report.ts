@@ -91,6 +91,7 @@ export function reportText(f: ScaleFigures): string {
     `Kubernetes writes until converged, per share: ${listed(f.kube.writesPerShareByKind)} (Lease writes over the run, not counted: ${f.kube.leaseWrites})`,
     `  what the share writes changed: ${listed(f.kube.shareChanges)}; refused: ${listed(f.kube.refused)}`,
     `  reads: ${listed(f.kube.reads)}`,
+    `after converging, until the audit-log follower reads one page a poll: ${f.auditLogCatchUp.seconds} s, OpenAI calls ${listed(f.auditLogCatchUp.openaiCalls)}, operator CPU ${f.auditLogCatchUp.operatorCpuSeconds} s`,
     `idle writes: ${listed(f.idle.kubeWritesByKind)}`,
     `operator heap at the end: ${f.operator.settledHeapTotalMiB} MiB committed, ${f.operator.settledExternalMiB} MiB external`,
     `stand-ins process (not the operator): CPU ${f.standIns.cpuSecondsToConverge} s to converge, ${f.standIns.cpuSecondsIdle} s idle; peak RSS ${f.standIns.peakRssMiB} MiB; fleet stored in ${f.standIns.seedMs} ms`,

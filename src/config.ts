@@ -326,12 +326,13 @@ export function loadConfig(sources: ConfigSources): Config {
       `${name(SETTINGS.auditLogPollInterval)} must be at least 1s, got ${formatDuration(auditLogPollIntervalMs)}`,
     );
   }
-  const auditResyncIntervalMs = duration(
-    read(SETTINGS.auditResyncInterval),
-    '6h',
-    name(SETTINGS.auditResyncInterval),
-  );
-  if (auditResyncIntervalMs < resyncIntervalMs) {
+  // Unset, it is at least RESYNC_INTERVAL, so a deployment with a long RESYNC_INTERVAL upgrades as is.
+  const auditResyncRaw = read(SETTINGS.auditResyncInterval);
+  const auditResyncIntervalMs =
+    auditResyncRaw === undefined
+      ? Math.max(6 * 3_600_000, resyncIntervalMs)
+      : duration(auditResyncRaw, '6h', name(SETTINGS.auditResyncInterval));
+  if (auditLog !== 'off' && auditResyncIntervalMs < resyncIntervalMs) {
     throw new ConfigError(
       `${name(SETTINGS.auditResyncInterval)} must be at least ${name(SETTINGS.resyncInterval)} (${formatDuration(resyncIntervalMs)}), got ${formatDuration(auditResyncIntervalMs)}`,
     );

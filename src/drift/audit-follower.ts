@@ -2,7 +2,7 @@ import type { AuditLogSetting } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { DriftReason, FollowerMetrics } from '../observability/metrics.js';
 import { type AuditLogApi, PERMISSION_CREATED, type PermissionEvent } from '../openai/audit-log.js';
-import { TerminalError } from '../openai/errors.js';
+import { TerminalError, TransientError } from '../openai/errors.js';
 import type { OwnChanges } from './own-changes.js';
 
 /**
@@ -89,6 +89,9 @@ export class AuditFollower {
   #timer: NodeJS.Timeout | undefined;
   #stop = new AbortController();
   #running = false;
+  /** Bumped by start() and stop(): a poll of an earlier run drops what it read. */
+  #generation = 0;
+  #startedAt = 0;
   /** Whether a read succeeded since start(). */
   #confirmed = false;
 
@@ -103,10 +106,10 @@ export class AuditFollower {
     return this.#state.following;
   }
 
-  /** Seconds the reading is behind now; undefined before the first read. */
+  /** Seconds the reading is behind now (since start() before the first read); undefined when stopped. */
   lagSeconds(): number | undefined {
-    if (!this.#running || this.#readUpTo === undefined) return undefined;
-    return Math.max(0, (this.#now() - this.#readUpTo) / 1000);
+    if (!this.#running) return undefined;
+    return Math.max(0, (this.#now() - (this.#readUpTo ?? this.#startedAt)) / 1000);
   }
 
   /** Why the process should count as unready: AUDIT_LOG=on and the log cannot be followed. */
@@ -119,26 +122,43 @@ export class AuditFollower {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#generation += 1;
     this.#stop = new AbortController();
     this.#confirmed = false;
+    this.#failures = 0;
+    this.#deferred = 0;
+    this.#readUpTo = undefined;
     this.#state = { following: true };
-    this.#readFrom = this.#now() - OVERLAP_MS;
+    this.#startedAt = this.#now();
+    this.#readFrom = this.#startedAt - OVERLAP_MS;
     this.#deps.metrics?.mode('audit_log', 'starting');
     this.#schedule(0);
   }
 
   stop(): void {
     this.#running = false;
+    this.#generation += 1;
     clearTimeout(this.#timer);
     this.#stop.abort(new Error('the audit-log follower is stopping'));
   }
 
   #schedule(delayMs: number): void {
     if (!this.#running) return;
-    this.#timer = setTimeout(() => void this.#poll(), delayMs);
+    const generation = this.#generation;
+    this.#timer = setTimeout(() => {
+      // A bug here must not end the leader as an unhandled rejection: log it and poll again.
+      this.#poll(generation).catch((error: unknown) => {
+        this.#deps.logger.error(
+          { error: error instanceof Error ? error.message : String(error) },
+          'audit-log follower failed; polling again',
+        );
+        if (generation === this.#generation) this.#schedule(this.#deps.pollIntervalMs);
+      });
+    }, delayMs);
   }
 
-  async #poll(): Promise<void> {
+  async #poll(generation: number): Promise<void> {
+    const current = () => generation === this.#generation;
     if (this.#deps.busy?.() && this.#deferred < MAX_DEFERRED_POLLS) {
       this.#deferred += 1;
       this.#schedule(this.#deps.pollIntervalMs);
@@ -152,15 +172,15 @@ export class AuditFollower {
       // Page by page: a catch-up after a busy spell can hold tens of thousands of entries, and
       // what a page queued stays queued if a later page fails (the retry skips handled entries).
       for await (const page of this.#deps.api.permissionEvents(from / 1000, this.#stop.signal)) {
-        if (!this.#running) return;
+        if (!current()) return;
         this.#handlePage(page, read, started);
       }
     } catch (error: unknown) {
-      if (!this.#running) return;
+      if (!current()) return;
       this.#failed(error);
       return;
     }
-    if (!this.#running) return;
+    if (!current()) return;
     this.#deps.metrics?.poll('success');
     this.#failures = 0;
     this.#finishRead(read, started);
@@ -182,9 +202,10 @@ export class AuditFollower {
     const queued = new Set<string>();
     const deleted = new Set<string>();
     const counts = new Map<string, number>();
+    const fresh: PermissionEvent[] = [];
     for (const event of page) {
       if (this.#handled.has(event.id)) continue;
-      this.#handled.set(event.id, event.effectiveAt);
+      fresh.push(event);
       read.events += 1;
       // Only entries that appeared after an earlier read (late ones) say how late the log runs.
       if (this.#readUpTo !== undefined && event.effectiveAt * 1000 < this.#readUpTo)
@@ -204,6 +225,8 @@ export class AuditFollower {
       queue.add(checkpoint);
       read.queued.add(checkpoint);
     }
+    // Handled only once queued: a page that failed half-way is handled again in full.
+    for (const event of fresh) this.#handled.set(event.id, event.effectiveAt);
   }
 
   #finishRead(read: PollRead, readAt: number): void {
@@ -234,8 +257,17 @@ export class AuditFollower {
   }
 
   #failed(error: unknown): void {
+    // Ids of the operator's own changes would otherwise pile up while the log stays unread.
+    this.#deps.own.prune();
     const problem = error instanceof Error ? error.message : String(error);
-    const refused = error instanceof TerminalError;
+    // OpenAI asked the organisation to wait (a 429, or a pause another request caused): the log
+    // is fine, and falling back would spend far more requests on lists.
+    if (error instanceof TransientError && error.retryAfterMs !== undefined) {
+      this.#deps.metrics?.poll('error');
+      this.#schedule(Math.max(error.retryAfterMs, this.#deps.pollIntervalMs));
+      return;
+    }
+    const refused = isRefusal(error);
     this.#deps.metrics?.poll(refused ? 'refused' : 'error');
     this.#failures += 1;
     if (!refused && this.#failures < FAILURES_BEFORE_FALLBACK) {
@@ -273,4 +305,16 @@ export class AuditFollower {
     if (setting === 'on') logger.error(line, message);
     else logger.warn(line, message);
   }
+}
+
+/**
+ * The organisation or the key may not read the log: audit logging off, a key without the scope,
+ * an endpoint that is not there. A malformed answer is a failure to retry, not a refusal.
+ */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof TerminalError &&
+    error.status !== undefined &&
+    [400, 401, 403, 404].includes(error.status)
+  );
 }

@@ -155,7 +155,7 @@ export class OperatorMetrics {
     // Read at scrape time: the lag grows between polls, and most of all when they fail.
     new Gauge({
       name: 'checkpointshare_audit_log_lag_seconds',
-      help: 'Seconds since the moment up to which the audit log has been read (0 while it is not followed)',
+      help: 'Seconds since the moment up to which the leader has read the audit log (since it started following, before its first read; 0 when not following)',
       registers,
       collect() {
         this.set(lag() ?? 0);

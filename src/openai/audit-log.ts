@@ -20,7 +20,7 @@ export interface PermissionCreatedEvent extends EventBase {
   type: typeof PERMISSION_CREATED;
   permissionId: string;
   checkpoint: string;
-  projectId: string;
+  projectId?: string;
 }
 
 /** A permission was deleted; the event names the permission only. */

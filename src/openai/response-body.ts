@@ -75,30 +75,21 @@ function toPermissionEvent(item: unknown, index: number): PermissionEvent | unde
   if (item.type === PERMISSION_CREATED) {
     const details = item[PERMISSION_CREATED];
     const data = isRecord(details) ? details.data : undefined;
-    if (
-      !isRecord(details) ||
-      typeof details.id !== 'string' ||
-      !isRecord(data) ||
-      typeof data.fine_tuned_model_checkpoint !== 'string' ||
-      typeof data.project_id !== 'string'
-    ) {
-      throw new BodyShapeError(
-        `data[${index}] is a ${PERMISSION_CREATED} without its permission, checkpoint and project`,
-      );
-    }
+    // The follower needs the permission and its checkpoint; the SDK marks every field optional,
+    // so an entry without them is skipped rather than failing the whole page.
+    if (!isRecord(details) || typeof details.id !== 'string' || !isRecord(data)) return undefined;
+    if (typeof data.fine_tuned_model_checkpoint !== 'string') return undefined;
     return {
       ...base,
       type: PERMISSION_CREATED,
       permissionId: details.id,
       checkpoint: data.fine_tuned_model_checkpoint,
-      projectId: data.project_id,
+      ...(typeof data.project_id === 'string' ? { projectId: data.project_id } : {}),
     };
   }
   if (item.type === PERMISSION_DELETED) {
     const details = item[PERMISSION_DELETED];
-    if (!isRecord(details) || typeof details.id !== 'string') {
-      throw new BodyShapeError(`data[${index}] is a ${PERMISSION_DELETED} without its permission`);
-    }
+    if (!isRecord(details) || typeof details.id !== 'string') return undefined;
     return { ...base, type: PERMISSION_DELETED, permissionId: details.id };
   }
   return undefined;

@@ -78,12 +78,22 @@ describe('drift from the audit log, end to end', () => {
     });
   });
 
-  it('with audit logging off, auto falls back to listing at once, says why, and drift is still put right', async () => {
+  it('when audit logging goes off, auto falls back to listing at once, says why, and drift is still put right', async () => {
     env = await Env.start();
-    env.openai.auditLog.configure({ enabled: false });
-    const operator = env.startOperator({ RESYNC_INTERVAL: '2s', MIN_RESYNC_INTERVAL: '1s' });
+    const operator = env.startOperator({
+      RESYNC_INTERVAL: '2s',
+      MIN_RESYNC_INTERVAL: '1s',
+      AUDIT_LOG_POLL_INTERVAL: '1s',
+    });
     await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
     await env.waitForReady('weather');
+    // Following: the share's next full list is hours away.
+    await waitFor(
+      'the follower to follow',
+      async () => (await driftMode(operator)).join() === 'audit_log/following',
+    );
+    const lists = env.openai.counts().list;
+    env.openai.auditLog.configure({ enabled: false });
     const warning = await operator.waitForLog('the fallback line', (l) =>
       String(l.msg).startsWith('audit log not followed'),
     );
@@ -91,7 +101,10 @@ describe('drift from the audit log, end to end', () => {
     expect(String(warning.error)).toContain('403');
     expect(await driftMode(operator)).toEqual(['listing/refused']);
     expect((await probe(operator, '/readyz')).status).toBe(200);
+    // The checkpoint waiting out its AUDIT_RESYNC_INTERVAL is listed within RESYNC_INTERVAL.
+    await waitFor('a list by RESYNC_INTERVAL', () => env.openai.counts().list > lists, { timeoutMs: 10_000 });
 
+    // Unrecorded by the log, a hand revocation is found by listing.
     const lost = env.openai.store.permissions(CKPT).find((p) => p.projectId === 'proj_a');
     env.openai.store.removePermission(CKPT, lost?.id ?? '');
     await waitFor('proj_a to be granted again by listing', () => env.granted().join() === 'proj_a,proj_b', {

@@ -296,6 +296,99 @@ describe('AuditFollower', () => {
     follower.stop();
   });
 
+  it('after a failed poll, reads again from where the last good read left off', async () => {
+    const r = rig();
+    r.follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    r.log.failures.push(outage());
+    await vi.advanceTimersByTimeAsync(POLL_MS * 2);
+    expect(r.log.reads).toEqual([
+      (T0 - OVERLAP_MS) / 1000,
+      (T0 - OVERLAP_MS) / 1000,
+      (T0 - OVERLAP_MS) / 1000,
+    ]);
+    r.follower.stop();
+  });
+
+  it('waits out a rate-limit pause without falling back to listing', async () => {
+    const r = rig();
+    const paused = () =>
+      new TransientError('OpenAI audit log read: not sent, OpenAI asked the organisation to wait 120s more', {
+        operation: 'audit_log',
+        checkpoint: 'the organization',
+        retryAfterMs: 120_000,
+      });
+    for (let i = 0; i < FAILURES_BEFORE_FALLBACK + 1; i++) r.log.failures.push(paused());
+    r.follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(120_000 - 1);
+    expect(r.log.reads).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1 + 120_000 * FAILURES_BEFORE_FALLBACK);
+    expect(r.follower.following).toBe(true);
+    expect(r.delayed).toEqual([]);
+    expect(r.modes.some(([mode]) => mode === 'listing')).toBe(false);
+    r.follower.stop();
+  });
+
+  it('takes a malformed answer for a failure to retry, not for a refusal', async () => {
+    const r = rig();
+    const malformed = () =>
+      new TerminalError('OpenAI audit log read: 200 unexpected response body: no data array', {
+        operation: 'audit_log',
+        checkpoint: 'the organization',
+        status: 200,
+        reason: 'BadResponse',
+      });
+    r.log.failures.push(malformed());
+    r.follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.follower.following).toBe(true);
+    expect(r.polls).toEqual(['error']);
+    r.follower.stop();
+  });
+
+  it("forgets the operator's own ids while the log stays unreadable", async () => {
+    const r = rig();
+    for (let i = 0; i < 10; i++) r.log.failures.push(refusal());
+    r.own.created('cp_own');
+    r.follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.own.size).toBe(1);
+    await vi.advanceTimersByTimeAsync(35 * 60_000);
+    expect(r.own.size).toBe(0);
+    r.follower.stop();
+  });
+
+  it('a poll still in flight when leadership ends and comes back does not start a second loop', async () => {
+    let release: () => void = () => undefined;
+    let reads = 0;
+    const follower = new AuditFollower({
+      api: {
+        async *permissionEvents() {
+          reads += 1;
+          if (reads === 1) await new Promise<void>((resolve) => (release = resolve));
+          yield [];
+        },
+      },
+      setting: 'auto',
+      pollIntervalMs: POLL_MS,
+      listIntervalMs: LIST_MS,
+      own: new OwnChanges(),
+      targets: { hasCheckpoint: () => true, checkpointsHolding: () => new Map(), checkpoints: () => [] },
+      queue: { add: () => undefined, addAfter: () => undefined },
+      logger: createLogger({ level: 'silent' }),
+    });
+    follower.start();
+    await vi.advanceTimersByTimeAsync(0);
+    follower.stop();
+    follower.start();
+    release();
+    await vi.advanceTimersByTimeAsync(POLL_MS * 3);
+    // The new run's first read and one per interval after it; the stale read schedules nothing.
+    expect(reads).toBe(1 + 1 + 3);
+    follower.stop();
+  });
+
   it('reads nothing once stopped (leadership lost)', async () => {
     const r = rig();
     r.follower.start();

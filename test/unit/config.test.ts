@@ -292,6 +292,11 @@ describe('SHARE_POLICY', () => {
 });
 
 describe('AUDIT_LOG', () => {
+  it('keeps a long RESYNC_INTERVAL valid on upgrade: the safety net defaults to at least it', () => {
+    expect(load({ RESYNC_INTERVAL: '12h' }).auditResyncIntervalMs).toBe(12 * 3_600_000);
+    expect(load({ AUDIT_LOG: 'off', AUDIT_RESYNC_INTERVAL: '5m' }).auditLog).toBe('off');
+  });
+
   it('reads the follower settings from flags and variables', () => {
     const config = load({ AUDIT_LOG: 'on', AUDIT_LOG_POLL_INTERVAL: '10s' }, [
       '--audit-resync-interval=2h',

@@ -51,6 +51,8 @@ describe('RBAC in deploy/ against the calls the operator makes', () => {
       POD_NAMESPACE: OPERATOR_NAMESPACE,
       RESYNC_INTERVAL: '1s',
       MIN_RESYNC_INTERVAL: '1s',
+      // Drift below is found from the audit log: read every second, not every 30.
+      AUDIT_LOG_POLL_INTERVAL: '1s',
     });
     const share = (): CheckpointShare | undefined =>
       env.kube.store.get('checkpointshares', NS, 'weather') as CheckpointShare | undefined;

@@ -12,10 +12,22 @@ export class BodyShapeError extends Error {
   }
 }
 
-export interface PermissionPage {
-  permissions: Permission[];
+/** Where a cursor-paged list goes on from. */
+export interface PageCursor {
   hasMore: boolean;
   lastId: string | undefined;
+}
+
+export interface PermissionPage extends PageCursor {
+  permissions: Permission[];
+}
+
+/** `has_more` and `last_id`, checked: a missing flag or cursor must not read as the last page. */
+function pageCursor(body: Record<string, unknown>): PageCursor {
+  if (typeof body.has_more !== 'boolean') throw new BodyShapeError('has_more is not a boolean');
+  const lastId = typeof body.last_id === 'string' && body.last_id !== '' ? body.last_id : undefined;
+  if (body.has_more && lastId === undefined) throw new BodyShapeError('has_more without a last_id cursor');
+  return { hasMore: body.has_more, lastId };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -43,10 +55,7 @@ export function decodePermissionPage(body: unknown, options: { paged: boolean })
   if (!isRecord(body) || !Array.isArray(body.data)) throw new BodyShapeError('no data array');
   const permissions = body.data.map(toPermission);
   if (!options.paged) return { permissions, hasMore: false, lastId: undefined };
-  if (typeof body.has_more !== 'boolean') throw new BodyShapeError('has_more is not a boolean');
-  const lastId = typeof body.last_id === 'string' && body.last_id !== '' ? body.last_id : undefined;
-  if (body.has_more && lastId === undefined) throw new BodyShapeError('has_more without a last_id cursor');
-  return { permissions, hasMore: body.has_more, lastId };
+  return { permissions, ...pageCursor(body) };
 }
 
 export function decodeDeleted(body: unknown, permissionId: string): void {
@@ -55,11 +64,9 @@ export function decodeDeleted(body: unknown, permissionId: string): void {
   }
 }
 
-export interface AuditPage {
+export interface AuditPage extends PageCursor {
   /** Checkpoint-permission events; entries of other types are skipped (the filter asked for none). */
   events: PermissionEvent[];
-  hasMore: boolean;
-  lastId: string | undefined;
 }
 
 function toPermissionEvent(item: unknown, index: number): PermissionEvent | undefined {
@@ -103,8 +110,5 @@ export function decodeAuditPage(body: unknown): AuditPage {
     const event = toPermissionEvent(item, index);
     if (event) events.push(event);
   });
-  if (typeof body.has_more !== 'boolean') throw new BodyShapeError('has_more is not a boolean');
-  const lastId = typeof body.last_id === 'string' && body.last_id !== '' ? body.last_id : undefined;
-  if (body.has_more && lastId === undefined) throw new BodyShapeError('has_more without a last_id cursor');
-  return { events, hasMore: body.has_more, lastId };
+  return { events, ...pageCursor(body) };
 }

@@ -13,7 +13,13 @@ import {
 import { explain } from './explain.js';
 import type { GrantFailure, GrantResult, Observation, Permission, PermissionsApi } from './permissions.js';
 import type { RequestLimiter } from './rate-limiter.js';
-import { BodyShapeError, decodeAuditPage, decodeDeleted, decodePermissionPage } from './response-body.js';
+import {
+  BodyShapeError,
+  decodeAuditPage,
+  decodeDeleted,
+  decodePermissionPage,
+  type PageCursor,
+} from './response-body.js';
 import { DEFAULT_RETRY, type RetryOptions, retryIdempotent } from './retry.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -107,28 +113,20 @@ export class SdkPermissionsApi implements PermissionsApi, AuditLogApi {
 
   async #listPages(checkpoint: string, signal: AbortSignal | undefined): Promise<Permission[]> {
     const byId = new Map<string, Permission>();
-    const cursors = new Set<string>();
-    let after: string | undefined;
-    for (;;) {
-      const query = after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after };
-      const page = await this.#idempotent(
-        'list',
-        checkpoint,
-        (options) => this.#permissions.list(checkpoint, query, options),
-        (body) => decodePermissionPage(body, { paged: true }),
-        signal,
-      );
-      for (const permission of page.permissions) byId.set(permission.id, permission);
-      if (!page.hasMore || page.lastId === undefined) break;
-      if (cursors.has(page.lastId)) {
-        throw classifyError(new BodyShapeError(`cursor ${page.lastId} came back twice`), {
-          operation: 'list',
+    const pages = this.#pages(
+      'list',
+      checkpoint,
+      (after, options) =>
+        this.#permissions.list(
           checkpoint,
-        });
-      }
-      cursors.add(page.lastId);
-      after = page.lastId;
-    }
+          after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after },
+          options,
+        ),
+      (body) => decodePermissionPage(body, { paged: true }),
+      signal,
+    );
+    for await (const page of pages)
+      for (const permission of page.permissions) byId.set(permission.id, permission);
     return [...byId.values()];
   }
 
@@ -140,28 +138,49 @@ export class SdkPermissionsApi implements PermissionsApi, AuditLogApi {
     sinceSeconds: number,
     signal?: AbortSignal,
   ): AsyncIterable<readonly PermissionEvent[]> {
+    const query = {
+      event_types: [...PERMISSION_EVENT_TYPES],
+      effective_at: { gte: Math.floor(sinceSeconds) },
+      limit: PAGE_SIZE,
+    };
+    const pages = this.#pages(
+      'audit_log',
+      ORGANIZATION,
+      (after, options) => this.#auditLogs.list(after === undefined ? query : { ...query, after }, options),
+      decodeAuditPage,
+      signal,
+    );
+    for await (const page of pages) yield page.events;
+  }
+
+  /**
+   * Every page of a cursor-paged list (`after` = the previous page's `last_id`), each a request
+   * of its own through the limiter and retried on its own, rather than the SDK's auto-pagination.
+   * A cursor that comes back twice is a bad answer, not a loop.
+   */
+  async *#pages<P extends PageCursor>(
+    operation: Operation,
+    checkpoint: string,
+    send: (after: string | undefined, options: { signal: AbortSignal }) => APIPromise<unknown>,
+    decode: (body: unknown) => P,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<P> {
     const cursors = new Set<string>();
     let after: string | undefined;
     for (;;) {
-      const query = {
-        event_types: [...PERMISSION_EVENT_TYPES],
-        effective_at: { gte: Math.floor(sinceSeconds) },
-        limit: PAGE_SIZE,
-        ...(after === undefined ? {} : { after }),
-      };
       const page = await this.#idempotent(
-        'audit_log',
-        ORGANIZATION,
-        (options) => this.#auditLogs.list(query, options),
-        decodeAuditPage,
+        operation,
+        checkpoint,
+        (options) => send(after, options),
+        decode,
         signal,
       );
-      yield page.events;
+      yield page;
       if (!page.hasMore || page.lastId === undefined) return;
       if (cursors.has(page.lastId)) {
         throw classifyError(new BodyShapeError(`cursor ${page.lastId} came back twice`), {
-          operation: 'audit_log',
-          checkpoint: ORGANIZATION,
+          operation,
+          checkpoint,
         });
       }
       cursors.add(page.lastId);

@@ -19,6 +19,9 @@ const driftMode = async (operator: ReturnType<Env['startOperator']>) => {
     .map((s) => `${s.labels.mode}/${s.labels.reason}`);
 };
 
+const following = (operator: ReturnType<Env['startOperator']>) =>
+  waitFor('the follower to follow', async () => (await driftMode(operator)).join() === 'audit_log/following');
+
 describe('drift from the audit log, end to end', () => {
   it('puts a hand-made revocation right within poll interval + lag + one pass, with no list in between', async () => {
     env = await Env.start();
@@ -28,10 +31,7 @@ describe('drift from the audit log, end to end', () => {
     const operator = env.startOperator({ RESYNC_INTERVAL: '10m', AUDIT_LOG_POLL_INTERVAL: '2s' });
     await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
     await env.waitForReady('weather');
-    await waitFor(
-      'the follower to follow',
-      async () => (await driftMode(operator)).join() === 'audit_log/following',
-    );
+    await following(operator);
 
     // The operator's own grants are in the log: reading them queues no pass.
     const lists = env.openai.counts().list;
@@ -68,10 +68,7 @@ describe('drift from the audit log, end to end', () => {
     const operator = env.startOperator({ RESYNC_INTERVAL: '10m', AUDIT_LOG_POLL_INTERVAL: '2s' });
     await env.create('weather', { projectIds: ['proj_a'], mode: 'Authoritative' });
     await env.waitForReady('weather');
-    await waitFor(
-      'the follower to follow',
-      async () => (await driftMode(operator)).join() === 'audit_log/following',
-    );
+    await following(operator);
     env.openai.store.addPermission(CKPT, 'proj_foreign');
     await waitFor('the foreign grant to be revoked', () => env.granted().join() === 'proj_a', {
       timeoutMs: 15_000,
@@ -88,10 +85,7 @@ describe('drift from the audit log, end to end', () => {
     await env.create('weather', { projectIds: ['proj_a', 'proj_b'] });
     await env.waitForReady('weather');
     // Following: the share's next full list is hours away.
-    await waitFor(
-      'the follower to follow',
-      async () => (await driftMode(operator)).join() === 'audit_log/following',
-    );
+    await following(operator);
     const lists = env.openai.counts().list;
     env.openai.auditLog.configure({ enabled: false });
     const warning = await operator.waitForLog('the fallback line', (l) =>

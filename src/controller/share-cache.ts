@@ -1,3 +1,4 @@
+import { compareText } from '../api/order.js';
 import type { CheckpointShare } from '../api/types.js';
 import { checkpointsOf, keyOf } from '../reconcile/share-facts.js';
 import { projectShare, StringPool } from './share-projection.js';
@@ -101,7 +102,7 @@ export class ShareCache {
       if (!keys.has(key) && checkpointsOf(share).includes(checkpoint) && this.get(key) === share)
         out.push(share);
     }
-    return out.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    return out.sort((a, b) => compareText(keyOf(a), keyOf(b)));
   }
 
   /** Whether some object names the checkpoint (in spec or status). */

@@ -30,8 +30,8 @@ export class StringPool {
     return this.pool.size;
   }
 
-  intern(value: string): string {
-    const known = this.pool.get(value);
+  intern<T extends string>(value: T): T {
+    const known = this.pool.get(value) as T | undefined;
     if (known !== undefined) return known;
     if (this.pool.size >= this.limit) this.pool.clear();
     this.pool.set(value, value);
@@ -70,6 +70,9 @@ function projectStatus(status: CheckpointShareStatus, pool: StringPool): Checkpo
       : {
           conditions: conditions.map((c) => ({
             ...c,
+            // Longer than the ten characters V8's JSON parser shares by itself ('Reconciling').
+            type: pool.intern(c.type),
+            status: pool.intern(c.status),
             reason: s(c.reason),
             message: s(c.message),
             lastTransitionTime: s(c.lastTransitionTime),

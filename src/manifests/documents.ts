@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { compareText } from '../api/order.js';
 
 /** One YAML document of a manifest file, where it came from, and what it holds. */
 export interface ManifestDocument {
@@ -32,7 +33,7 @@ export function manifestFiles(path: string, recursive = false): string[] {
   if (path === '-') return ['-'];
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => compareText(a.name, b.name))
     .flatMap((entry) => {
       const child = join(path, entry.name);
       if (entry.isDirectory()) return recursive ? manifestFiles(child, true) : [];

@@ -1,4 +1,5 @@
 import { ConditionReason } from '../api/constants.js';
+import { compareText } from '../api/order.js';
 import type { CheckpointShare } from '../api/types.js';
 import type { Permission } from '../openai/permissions.js';
 import type { Verdict } from '../tenancy/policy.js';
@@ -169,7 +170,7 @@ export function plan(view: CheckpointView): Plan {
   empty.revoke = view.listed
     .filter((perm) => sets.managed.has(perm.projectId) && !sets.desired.has(perm.projectId))
     .filter((perm) => !sets.protected.has(perm.projectId))
-    .sort((a, b) => a.projectId.localeCompare(b.projectId) || a.id.localeCompare(b.id));
+    .sort((a, b) => compareText(a.projectId, b.projectId) || compareText(a.id, b.id));
 
   const recordedAnywhere = new Set<string>();
   for (const share of view.shares)

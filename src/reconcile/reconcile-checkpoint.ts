@@ -303,7 +303,11 @@ export class CheckpointReconciler {
       if (updated) this.deps.shares.remember(updated);
       else this.deps.shares.markGone(latest);
     });
-    if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
+    // Kept only while some object has failures to hold back: an entry per checkpoint would keep
+    // every checkpoint's signature (all its object keys) for the life of the process.
+    const failing = [...settlement.statuses.values()].some((status) => (status.failures?.length ?? 0) > 0);
+    if (!failing) this.failedRetries.delete(checkpoint);
+    else if (retryFailed) this.failedRetries.set(checkpoint, { at: now.getTime(), signature });
     const interval = this.interval(shares, checkpoint);
     // Authoritative revocations held back for an unlisted namespace are done on the next look.
     const waiting =

@@ -63,7 +63,12 @@ describe('deploy/README.md', () => {
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
       // Not settings of the operator but of Node.js and glibc: documented under Sizing.
-      if (['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_'].includes(variable.name)) continue;
+      if (
+        ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_'].includes(
+          variable.name,
+        )
+      )
+        continue;
       if (variable.value)
         expect(rows.get(variable.name)?.[0], variable.name).toContain(`\`${variable.value}\``);
     }
@@ -78,6 +83,8 @@ describe('deploy/README.md', () => {
     expect(sizing).toContain(`\`MALLOC_ARENA_MAX=${arenas}\``);
     const trim = container?.env?.find((e) => e.name === 'MALLOC_TRIM_THRESHOLD_')?.value;
     expect(sizing).toContain(`\`MALLOC_TRIM_THRESHOLD_=${trim}\``);
+    const mmap = container?.env?.find((e) => e.name === 'MALLOC_MMAP_THRESHOLD_')?.value;
+    expect(sizing).toContain(`\`MALLOC_MMAP_THRESHOLD_=${mmap}\``);
     expect(sizing).toContain(`\`${container?.resources?.requests?.memory}\``);
     expect(sizing).toContain(`\`${container?.resources?.limits?.memory}\``);
   });

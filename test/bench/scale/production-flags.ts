@@ -14,7 +14,12 @@ interface Deployment {
  * The runtime's own settings deploy/ sets beside the operator's: V8's heap limits, malloc's
  * arenas and trim threshold.
  */
-export const RUNTIME_SETTINGS = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_'] as const;
+export const RUNTIME_SETTINGS = [
+  'NODE_OPTIONS',
+  'MALLOC_ARENA_MAX',
+  'MALLOC_TRIM_THRESHOLD_',
+  'MALLOC_MMAP_THRESHOLD_',
+] as const;
 
 function productionEnv(path: string): Map<string, string> {
   const deployment = parse(readFileSync(path, 'utf8')) as Deployment;

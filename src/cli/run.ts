@@ -4,6 +4,7 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
 import { type Config, ConfigError, loadConfig, SETTINGS, settingsHelp } from '../config.js';
 import { Controller } from '../controller/controller.js';
+import { HeapSettler } from '../controller/heap-settler.js';
 import { ShareCache } from '../controller/share-cache.js';
 import { ShareEvents } from '../controller/share-events.js';
 import { type ScopeState, ShareInformer } from '../controller/share-informer.js';
@@ -154,12 +155,22 @@ export async function run(argv: readonly string[]): Promise<number> {
     partialView: (): boolean => !informer.synced,
     ...(tenancy ? { tenancy } : {}),
   });
+  const settler = new HeapSettler({
+    collect: globalThis.gc,
+    quiet: () => queue.length === 0 && queue.inFlight === 0,
+    logger,
+  });
   const controller = new Controller({
     queue,
     reconciler,
     keys: () => cache.checkpoints(),
     logger,
-    metrics,
+    metrics: {
+      reconciled: (result, seconds) => {
+        metrics.reconciled(result, seconds);
+        settler.passDone();
+      },
+    },
     workers: config.maxConcurrentReconciles,
     recheckMs: recheckMs(config),
     keyField: 'checkpoint',
@@ -230,6 +241,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'shutting down: finishing reconciles in flight');
       follower?.stop();
+      settler.stop();
       const drained = await controller.stop(graceMs);
       informer.stop();
       tenancy?.stop();

@@ -95,7 +95,7 @@ describe('deploy/README.md', () => {
     const rendered = renderOverlay(`resources:\n  - DEPLOY_BASE\n${block ?? ''}`);
     const controller = only<V1Deployment>(rendered, 'Deployment').spec?.template.spec?.containers[0];
     const env = new Map((controller?.env ?? []).map((e) => [e.name, e.value]));
-    expect(env.get('NODE_OPTIONS')).toBe('--max-old-space-size=256 --max-semi-space-size=2');
+    expect(env.get('NODE_OPTIONS')).toBe('--max-old-space-size=256 --max-semi-space-size=2 --expose-gc');
     expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
     expect(env.get('SHARE_POLICY')).toBe('open');
     expect(controller?.resources?.limits?.memory).toBe('512Mi');

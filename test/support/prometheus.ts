@@ -18,7 +18,9 @@ const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(?:,|$)/y;
 function parseValue(raw: string): number {
   if (raw === '+Inf') return Number.POSITIVE_INFINITY;
   if (raw === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (raw === 'NaN') return Number.NaN;
+  // Prometheus parses values with Go's strconv.ParseFloat, which takes NaN in any case;
+  // prom-client writes 'Nan' (an event-loop lag gauge before its first sample).
+  if (raw.toLowerCase() === 'nan') return Number.NaN;
   const value = Number(raw);
   if (Number.isNaN(value)) throw new Error(`not a sample value: ${JSON.stringify(raw)}`);
   return value;

@@ -23,9 +23,9 @@ const MIB = 1024 * 1024;
  * Gives the heap back after a burst of passes (a first sync, a policy change, a relist).
  *
  * V8 keeps the pages a burst made it commit: an ordinary full collection frees the objects but
- * not the pages between the survivors, and the memory reducer that would compact them waits for
- * idle notifications Node.js does not send. At 10,000 shares the committed heap settled anywhere
- * between 41 and 55 MiB for the same 38-41 MB live, run to run. Once a burst is over (the queue
+ * not the pages between the survivors, and V8's memory reducer, which would compact them, runs
+ * only when its own heuristics judge the process idle. At 10,000 shares the committed heap
+ * settled anywhere between 41 and 55 MiB for the same 38-41 MB live, run to run. Once a burst is over (the queue
  * quiet for `quietMs` after at least `minPasses` passes) one memory-reducing collection (V8's
  * "last resort": compacting, pages released) brings it down to what is live. It runs once per
  * burst, never in steady state, where passes are few or never let the queue rest.

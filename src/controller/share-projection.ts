@@ -70,7 +70,7 @@ function projectStatus(status: CheckpointShareStatus, pool: StringPool): Checkpo
       : {
           conditions: conditions.map((c) => ({
             ...c,
-            // Longer than the ten characters V8's JSON parser shares by itself ('Reconciling').
+            // V8's JSON parser shares strings of up to ten characters itself; 'Reconciling' has 11.
             type: pool.intern(c.type),
             status: pool.intern(c.status),
             reason: s(c.reason),

@@ -40,7 +40,7 @@ export class StringPool {
 }
 
 function projectStatus(status: CheckpointShareStatus, pool: StringPool): CheckpointShareStatus {
-  const s = (value: string) => pool.intern(value);
+  const s = <T extends string>(value: T): T => pool.intern(value);
   const { checkpoint, managedProjects, grants, failures, conditions } = status;
   return {
     ...status,
@@ -71,8 +71,8 @@ function projectStatus(status: CheckpointShareStatus, pool: StringPool): Checkpo
           conditions: conditions.map((c) => ({
             ...c,
             // V8's JSON parser shares strings of up to ten characters itself; 'Reconciling' has 11.
-            type: pool.intern(c.type),
-            status: pool.intern(c.status),
+            type: s(c.type),
+            status: s(c.status),
             reason: s(c.reason),
             message: s(c.message),
             lastTransitionTime: s(c.lastTransitionTime),

@@ -39,6 +39,17 @@ export const DESIGN_SETTINGS = [
   'AUDIT_RESYNC_INTERVAL',
 ] as const;
 
+/**
+ * The runtime's own settings deploy/ sets after the operator's: V8's heap limits, glibc malloc's
+ * arenas and thresholds. Documented under Sizing, not Configuration.
+ */
+export const RUNTIME_SETTINGS = [
+  'NODE_OPTIONS',
+  'MALLOC_ARENA_MAX',
+  'MALLOC_TRIM_THRESHOLD_',
+  'MALLOC_MMAP_THRESHOLD_',
+] as const;
+
 /** The HTTP endpoints docs/design.md promises on HTTP_PORT. */
 export const DESIGN_ENDPOINTS = { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
 export const DESIGN_HTTP_PORT = 8080;

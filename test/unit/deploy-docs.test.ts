@@ -7,6 +7,7 @@ import {
   grantedPermissions,
   OPERATOR_NAMESPACE,
   only,
+  RUNTIME_SETTINGS,
   readRepoFile,
   renderKustomization,
   renderOverlay,
@@ -63,12 +64,7 @@ describe('deploy/README.md', () => {
     expect([...rows.keys()]).toEqual([...DESIGN_SETTINGS]);
     for (const variable of container?.env ?? []) {
       // Not settings of the operator but of Node.js and glibc: documented under Sizing.
-      if (
-        ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_'].includes(
-          variable.name,
-        )
-      )
-        continue;
+      if ((RUNTIME_SETTINGS as readonly string[]).includes(variable.name)) continue;
       if (variable.value)
         expect(rows.get(variable.name)?.[0], variable.name).toContain(`\`${variable.value}\``);
     }

@@ -38,6 +38,7 @@ import {
   only,
   packageJson,
   parseYamlFile,
+  RUNTIME_SETTINGS,
   readRepoFile,
   renderKustomization,
   renderOverlay,
@@ -47,7 +48,7 @@ const objects = renderKustomization();
 const deployment = only<V1Deployment>(objects, 'Deployment');
 const podSpec = deployment.spec?.template.spec;
 /** The runtime's settings the Deployment sets after the operator's: V8's heap limits, glibc's malloc. */
-const RUNTIME = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_'];
+const RUNTIME: readonly string[] = RUNTIME_SETTINGS;
 /** RSS of the operator outside the V8 heap (binary, native code, sockets), from the scale benchmark. */
 const OUTSIDE_HEAP_MIB = 100;
 

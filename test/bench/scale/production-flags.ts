@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { RUNTIME_SETTINGS } from '../../support/deploy-manifests.js';
 
 const DEPLOYMENT = fileURLToPath(new URL('../../../deploy/deployment.yaml', import.meta.url));
 
@@ -9,17 +10,6 @@ interface Deployment {
     template?: { spec?: { containers?: { name?: string; env?: { name?: string; value?: string }[] }[] } };
   };
 }
-
-/**
- * The runtime's own settings deploy/ sets beside the operator's: V8's heap limits, malloc's
- * arenas and trim threshold.
- */
-export const RUNTIME_SETTINGS = [
-  'NODE_OPTIONS',
-  'MALLOC_ARENA_MAX',
-  'MALLOC_TRIM_THRESHOLD_',
-  'MALLOC_MMAP_THRESHOLD_',
-] as const;
 
 function productionEnv(path: string): Map<string, string> {
   const deployment = parse(readFileSync(path, 'utf8')) as Deployment;
